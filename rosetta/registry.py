@@ -1,0 +1,127 @@
+"""The only list of models: name -> import string, the jobs it serves, its counterparts, its needs.
+
+Every other part of the project (the CLI, the parity suite, the benchmarks, the docs) reads this
+list; adding a model means one module and one entry here. Modules are imported lazily, so a
+missing optional dependency only makes its own model unavailable.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType, ModuleType
+
+JOBS = ("echo", "http", "download", "demo")
+
+_NO_OPTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+LOOP_OPTION: Mapping[str, tuple[str, ...]] = MappingProxyType({"loop": ("uvloop", "asyncio")})
+# An option whose allowed values are not listed takes any whole number >= 1 (`--workers 4`).
+ANY_COUNT: tuple[str, ...] = ()
+
+
+class UnknownModel(LookupError):
+    """No model of that name is registered."""
+
+
+class ModelUnavailable(RuntimeError):
+    """The model is registered, but what it needs is not installed."""
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str
+    module: str
+    jobs: frozenset[str]
+    section: str
+    summary: str
+    counterparts: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    # Model-specific choices, each with its allowed values; the first value is the default.
+    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def side(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(dist for dist in self.needs if importlib.util.find_spec(dist) is None)
+
+    @property
+    def available(self) -> bool:
+        return not self.missing
+
+    def load(self) -> ModuleType:
+        if self.missing:
+            raise ModelUnavailable(
+                f"model {self.name} needs {', '.join(self.missing)}, which is not installed"
+            )
+        return importlib.import_module(self.module)
+
+    def variants(self) -> Iterator[dict[str, str]]:
+        """Every combination of option values; the parity suite runs each one."""
+        names = sorted(self.options)
+        for values in itertools.product(*(self.options[name] for name in names)):
+            yield dict(zip(names, values, strict=True))
+
+
+def _model(
+    name: str,
+    jobs: str,
+    section: str,
+    summary: str,
+    *,
+    counterparts: str = "",
+    needs: str = "",
+    options: Mapping[str, tuple[str, ...]] = _NO_OPTIONS,
+) -> Model:
+    return Model(
+        name=name,
+        module=name,
+        jobs=frozenset(jobs.split()),
+        section=section,
+        summary=summary,
+        counterparts=tuple(counterparts.split()),
+        needs=tuple(needs.split()),
+        options=options,
+    )
+
+
+MODELS: tuple[Model, ...] = (
+    # --- classic: the course's listings ---
+    _model(
+        "classic.blocking", "echo http", "§1", "one client at a time, blocking accept/recv",
+        counterparts="modern.streams",
+    ),
+    # --- classic servers (issue 3) ---
+    # --- classic downloaders (issue 5) ---
+    # --- classic demos (issue 6) ---
+    # --- modern: asyncio / uvloop / aiohttp ---
+    _model(
+        "modern.streams", "echo http", "§1 §3 §10",
+        "asyncio.start_server, one task per connection, reader/writer with drain()",
+        counterparts="classic.blocking", needs="uvloop", options=LOOP_OPTION,
+    ),
+    # --- modern servers (issue 4) ---
+    # --- modern downloaders (issue 5) ---
+    # --- modern demos (issue 6) ---
+)
+
+DEFAULT_MODEL = {"echo": "modern.streams", "http": "modern.streams"}
+
+_BY_NAME = {model.name: model for model in MODELS}
+
+
+def get(name: str) -> Model:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        known = ", ".join(sorted(_BY_NAME))
+        raise UnknownModel(f"unknown model {name!r} (known: {known})") from None
+
+
+def serving(job: str) -> list[Model]:
+    return [model for model in MODELS if job in model.jobs]
