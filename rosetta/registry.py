@@ -41,6 +41,8 @@ class Model:
     needs: tuple[str, ...] = ()
     # Model-specific choices, each with its allowed values; the first value is the default.
     options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Documented limit of the course's §1 server: the next client waits in the backlog.
+    one_client_at_a_time: bool = False
 
     @property
     def side(self) -> str:
@@ -77,6 +79,7 @@ def _model(
     counterparts: str = "",
     needs: str = "",
     options: Mapping[str, tuple[str, ...]] = _NO_OPTIONS,
+    one_client_at_a_time: bool = False,
 ) -> Model:
     return Model(
         name=name,
@@ -87,6 +90,7 @@ def _model(
         counterparts=tuple(counterparts.split()),
         needs=tuple(needs.split()),
         options=options,
+        one_client_at_a_time=one_client_at_a_time,
     )
 
 
@@ -94,7 +98,7 @@ MODELS: tuple[Model, ...] = (
     # --- classic: the course's listings ---
     _model(
         "classic.blocking", "echo http", "§1", "one client at a time, blocking accept/recv",
-        counterparts="modern.streams",
+        counterparts="modern.streams", one_client_at_a_time=True,
     ),
     # --- classic servers (issue 3) ---
     # --- classic downloaders (issue 5) ---

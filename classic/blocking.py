@@ -1,0 +1,63 @@
+"""Course §1: a single-process, blocking TCP server — one client at a time.
+
+Schedules: not at all. The outer loop blocks in `accept()`, the inner loop blocks in
+`recv(1024)` for the one client being served; the next client waits in the listen backlog
+(`listen(5)`) until the current one leaves.
+Blocks: everything, on every call. Costs: one socket and no concurrency; a slow or idle client
+stalls everyone behind it.
+Counterpart: `modern.streams` (one task per connection instead of one client at a time).
+
+Course bug: a client that resets its connection (`ConnectionResetError`) killed the server.
+Fixed: the reset ends only that client's conversation, with one console line.
+Course bug: nothing was echoed back. Fixed: the server echoes (`sendall`, never a partial
+`send`), and with `http` serves the static site with keep-alive through `rosetta.protocol`.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+
+from classic.conversation import echo_conversation, http_conversation
+from rosetta.console import Console, show_peer
+from rosetta.net import bind_address, family_for
+from rosetta.protocol.static import StaticSite
+
+Ready = Callable[[tuple], None]
+Conversation = Callable[[socket.socket, object], None]
+
+
+def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
+    _serve(host, port, ready, console,
+           lambda sock, addr: echo_conversation(sock, addr, console))
+
+
+def serve_http(
+    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+) -> None:
+    site = StaticSite(root)
+    _serve(host, port, ready, console,
+           lambda sock, addr: http_conversation(sock, addr, site, console))
+
+
+def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
+    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    try:
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server_socket.bind(bind_address(host, port))
+        server_socket.listen(5)
+        ready(server_socket.getsockname())
+        while True:
+            console.event("waiting for a new client")
+            client_socket, client_addr = server_socket.accept()
+            console.event(f"now serving [{show_peer(client_addr)}]")
+            converse(client_socket, client_addr)
+    finally:
+        server_socket.close()
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.blocking"))

@@ -1,0 +1,79 @@
+"""One client's conversation over a blocking socket: the echo and HTTP loops that the course's
+one-client-per-flow-of-control models share (§1 blocking, §2 processes, §3 threads, §10 gevent).
+
+Those models differ only in *how* a connection gets its own flow of control; what happens on
+the connection is this, written once. Under gevent's monkey patching the same code runs on
+cooperative sockets unchanged, which is the point the course makes about gevent.
+"""
+
+from __future__ import annotations
+
+import socket
+
+from rosetta.console import Console, show_data, show_peer
+from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
+from rosetta.protocol.http import HTTPConnection
+from rosetta.protocol.static import FileChanged, FileSlice, ResponsePlan, StaticSite
+
+HTTP_RECV_SIZE = 64 * 1024
+# Errors that mean "the peer went away": they end this conversation quietly, nothing more.
+PEER_GONE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)
+
+
+def echo_conversation(sock: socket.socket, addr: object, console: Console) -> None:
+    """recv(1024) and echo everything back until the client closes (course §1 inner loop)."""
+    session = EchoSession()
+    peer = show_peer(addr)
+    try:
+        while True:
+            data = sock.recv(COURSE_RECV_SIZE)
+            reply = session.receive_data(data)
+            if session.peer_closed:
+                console.event(f"[{peer}] client closed")
+                break
+            if console.verbose:
+                console.data(f"recv[{peer}]:{show_data(data)}")
+            sock.sendall(reply)
+    except PEER_GONE:
+        console.event(f"[{peer}] client reset the connection")
+    finally:
+        sock.close()
+
+
+def http_conversation(
+    sock: socket.socket, addr: object, site: StaticSite, console: Console
+) -> None:
+    """Serve requests on one connection until it is closed or asks to close (keep-alive)."""
+    conn = HTTPConnection()
+    peer = show_peer(addr)
+    try:
+        while True:
+            data = sock.recv(HTTP_RECV_SIZE)
+            conn.receive_data(data)
+            for request in conn.events():
+                plan = site.respond(request)
+                if console.verbose:
+                    console.data(f"recv[{peer}]:{request!r} -> {plan.status}")
+                send_plan(sock, plan)
+                if not plan.keep_alive:
+                    return
+            if conn.peer_closed:
+                console.event(f"[{peer}] client closed")
+                return
+    except (*PEER_GONE, FileChanged):
+        console.event(f"[{peer}] client reset the connection")
+    finally:
+        sock.close()
+
+
+def send_plan(sock: socket.socket, plan: ResponsePlan) -> None:
+    """Head and body with blocking calls: one sendall for small bodies, sendfile for files."""
+    body = plan.body
+    if isinstance(body, FileSlice):
+        sock.sendall(plan.head)
+        with open(body.path, "rb") as file:
+            sent = sock.sendfile(file, body.offset, body.length)
+        if sent != body.length:
+            raise FileChanged(f"{body.path} shrank while being sent")
+    else:
+        sock.sendall(plan.head + body)

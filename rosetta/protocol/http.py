@@ -1,0 +1,273 @@
+"""HTTP/1.1 requests in, events out: httptools behind a small sans-I/O connection object.
+
+    conn = HTTPConnection()
+    conn.receive_data(data)          # b"" when the peer closed its side
+    for event in conn.events():      # Request | ProtocolError; nothing yet = need more bytes
+        ...
+
+The connection enforces the limits every model gets for free: a request line over 8 KiB (414),
+more than 100 header fields or 64 KiB of them (431), a malformed request (400), and after any
+of those it stops parsing: the driver answers and closes. Pipelined requests come out in order.
+Keep-alive follows the version: on by default in HTTP/1.1 unless `Connection: close`, off in
+HTTP/1.0 unless `Connection: keep-alive`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from email.utils import formatdate
+from http import HTTPStatus
+
+import httptools
+
+MAX_REQUEST_LINE = 8 * 1024
+MAX_HEADER_COUNT = 100
+MAX_HEADER_BYTES = 64 * 1024
+ALLOWED_METHODS = ("GET", "HEAD")
+# httptools buffers a header field until it is complete, so the driver's bytes are fed in slices
+# of this size and the bytes of an unfinished head are counted between slices: a head that
+# never ends is refused after about MAX_REQUEST_LINE + MAX_HEADER_BYTES, not buffered forever.
+FEED_SLICE = 16 * 1024
+MAX_HEAD_BYTES = MAX_REQUEST_LINE + MAX_HEADER_BYTES + FEED_SLICE
+SERVER_NAME = b"rosetta"
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    method: str
+    target: bytes
+    http_version: str
+    headers: tuple[tuple[bytes, bytes], ...]
+    keep_alive: bool
+
+    def header(self, name: bytes) -> bytes | None:
+        """The first value of a header (name in lower case), or None."""
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class ProtocolError:
+    """The request cannot be served; answer with `status` and close the connection."""
+
+    status: int
+    detail: str
+    keep_alive: bool = False
+    allow: tuple[str, ...] = field(default=())
+
+
+Event = Request | ProtocolError
+
+
+class _Stop(Exception):
+    """Raised inside a parser callback to stop parsing: at a limit, or after the last message."""
+
+    def __init__(self, error: Event, *, queued: bool = False) -> None:
+        super().__init__(repr(error))
+        self.error = error
+        self.queued = queued
+
+
+class HTTPConnection:
+    """One client connection's request side: bytes in, `Request`/`ProtocolError` events out."""
+
+    def __init__(self) -> None:
+        self._parser = httptools.HttpRequestParser(self)
+        self._ready: deque[Event] = deque()
+        self._finished = False
+        self._in_head = False
+        self.peer_closed = False
+        self._reset_message()
+
+    # -- driver API --------------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        if self._finished:
+            return
+        if not data:
+            self.peer_closed = True
+            return
+        try:
+            if len(data) <= FEED_SLICE:
+                self._feed(data)
+            else:
+                for start in range(0, len(data), FEED_SLICE):
+                    self._feed(data[start : start + FEED_SLICE])
+                    if self._finished:
+                        break
+        except httptools.HttpParserUpgrade:
+            # The request before the upgrade is complete and queued; we speak nothing else,
+            # so answer it and close.
+            self._stop_after_last_request()
+        except httptools.HttpParserCallbackError as error:
+            stop = error.__context__
+            if not isinstance(stop, _Stop):
+                raise
+            if not stop.queued:
+                self._fail(stop.error)
+        except httptools.HttpParserInvalidMethodError:
+            self._fail(ProtocolError(HTTPStatus.BAD_REQUEST, "invalid method"))
+        except httptools.HttpParserError as error:
+            self._fail(self._classify(error))
+
+    def events(self) -> Iterator[Event]:
+        while self._ready:
+            yield self._ready.popleft()
+
+    @property
+    def finished(self) -> bool:
+        """True once the last event this connection will ever produce is queued."""
+        return self._finished
+
+    # -- httptools callbacks -----------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._reset_message()
+        self._in_head = True
+
+    def on_url(self, url: bytes) -> None:
+        self._url.extend(url)
+        if len(self._url) > MAX_REQUEST_LINE:
+            raise _Stop(ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"))
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_bytes > MAX_HEADER_BYTES:
+            raise _Stop(
+                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+            )
+        self._headers.append((name.lower(), value))
+        if len(self._headers) > MAX_HEADER_COUNT:
+            raise _Stop(
+                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
+            )
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        parser = self._parser
+        method = parser.get_method().decode("ascii", "replace")
+        keep_alive = bool(parser.should_keep_alive())
+        version = parser.get_http_version()
+        if method not in ALLOWED_METHODS:
+            # The body (if any) is framed by the parser, so the connection can stay open.
+            self._ready.append(
+                ProtocolError(
+                    HTTPStatus.METHOD_NOT_ALLOWED,
+                    f"method {method} not allowed",
+                    keep_alive=keep_alive,
+                    allow=ALLOWED_METHODS,
+                )
+            )
+            self._pending = None
+            return
+        self._pending = Request(
+            method=method,
+            target=bytes(self._url),
+            http_version=version,
+            headers=tuple(self._headers),
+            keep_alive=keep_alive,
+        )
+
+    def on_message_complete(self) -> None:
+        if self._pending is not None:
+            self._ready.append(self._pending)
+            self._pending = None
+        if self._ready and not self._ready[-1].keep_alive:
+            # The answer to this message ends the connection: whatever follows is never read.
+            self._finished = True
+            raise _Stop(self._ready[-1], queued=True)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _feed(self, chunk: bytes) -> None:
+        self._parser.feed_data(chunk)
+        if self._in_head:
+            self._head_bytes += len(chunk)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(
+                    ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+                )
+
+    def _reset_message(self) -> None:
+        self._url = bytearray()
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._header_bytes = 0
+        self._pending: Request | None = None
+        self._head_bytes = 0
+
+    def _fail(self, error: ProtocolError) -> None:
+        self._finished = True
+        self._ready.append(error)
+
+    def _stop_after_last_request(self) -> None:
+        self._finished = True
+        if self._ready:
+            self._ready.append(replace(self._ready.pop(), keep_alive=False))
+
+    def _classify(self, error: httptools.HttpParserError) -> ProtocolError:
+        # llhttp reports an over-long header value as a generic header error; the byte
+        # budget tells us which it was.
+        if self._header_bytes + len(self._url) > MAX_HEADER_BYTES:
+            return ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+        return ProtocolError(HTTPStatus.BAD_REQUEST, f"malformed request: {error}")
+
+
+# -- responses ---------------------------------------------------------------------------
+
+_REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
+
+
+class _DateHeader:
+    """The Date header value, formatted once per second rather than once per response."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = b""
+
+    def __call__(self) -> bytes:
+        now = int(time.time())
+        if now != self._second:
+            self._second = now
+            self._value = formatdate(now, usegmt=True).encode("ascii")
+        return self._value
+
+
+http_date = _DateHeader()
+
+
+def status_line(status: int) -> bytes:
+    return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
+
+
+def response_head(
+    status: int,
+    headers: Iterable[tuple[bytes, bytes]],
+    *,
+    keep_alive: bool,
+    http_version: str = "1.1",
+) -> bytes:
+    """Status line, Date/Server, the given headers, the Connection header where needed."""
+    lines = [status_line(status), b"Date: ", http_date(), b"\r\nServer: ", SERVER_NAME, b"\r\n"]
+    for name, value in headers:
+        lines += (name, b": ", value, b"\r\n")
+    if not keep_alive:
+        lines.append(b"Connection: close\r\n")
+    elif http_version == "1.0":
+        lines.append(b"Connection: keep-alive\r\n")
+    lines.append(b"\r\n")
+    return b"".join(lines)
+
+
+def error_page(status: int) -> bytes:
+    reason = _REASONS.get(status, b"Error").decode("ascii")
+    return (
+        f"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
+        f"<body><h1>{status} {reason}</h1></body></html>\n"
+    ).encode("ascii")
