@@ -64,8 +64,9 @@ class Model:
         return importlib.import_module(self.module)
 
     def variants(self) -> Iterator[dict[str, str]]:
-        """Every combination of option values; the parity suite runs each one."""
-        names = sorted(self.options)
+        """Every combination of listed option values; the parity suite runs each one.
+        Options that take any count (`--workers`) keep their default and are not varied."""
+        names = sorted(name for name, values in self.options.items() if values)
         for values in itertools.product(*(self.options[name] for name in names)):
             yield dict(zip(names, values, strict=True))
 
@@ -103,6 +104,11 @@ MODELS: tuple[Model, ...] = (
     # --- classic servers (issue 3) ---
     # --- classic downloaders (issue 5) ---
     # --- classic demos (issue 6) ---
+    _model(
+        "classic.greenlets", "demo", "§7 §8 §9a §9b",
+        "generators (yield/next), greenlet.switch, gevent.spawn and gevent.sleep demos",
+        counterparts="modern.coroutines", needs="greenlet gevent",
+    ),
     # --- modern: asyncio / uvloop / aiohttp ---
     _model(
         "modern.streams", "echo http", "§1 §3 §10",
@@ -112,6 +118,11 @@ MODELS: tuple[Model, ...] = (
     # --- modern servers (issue 4) ---
     # --- modern downloaders (issue 5) ---
     # --- modern demos (issue 6) ---
+    _model(
+        "modern.coroutines", "demo", "§7 §8 §9a §9b",
+        "native coroutines (coro.send), asyncio tasks, Event switch, sleep, to_thread",
+        counterparts="classic.greenlets",
+    ),
 )
 
 DEFAULT_MODEL = {"echo": "modern.streams", "http": "modern.streams"}
