@@ -7,7 +7,6 @@ imported when the demo runs. Mistakes in the arguments end with one line on stde
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import NoReturn
 
@@ -19,11 +18,10 @@ EXIT_USAGE = 2
 DEFAULT_MODEL = "classic.greenlets"
 
 
-class _OneLineErrors(argparse.ArgumentParser):
+def _one_line_error(message: str) -> NoReturn:
     """Argument mistakes as one line on stderr (argparse would print the usage as well)."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"rosetta: error: {message}\n")
+    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
+    raise SystemExit(EXIT_USAGE)
 
 
 def _fail(message: str) -> int:
@@ -59,8 +57,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo",
         help="run one of the course's coroutine demos (§7-§9b), classic or modern",
         description=f"Demos: {listing}.",
-        parser_class=_OneLineErrors,
     )
+    parser.error = _one_line_error  # type: ignore[method-assign]
     parser.add_argument("name", metavar="NAME", help=", ".join(catalog.DEMOS))
     demo_models = [model.name for model in registry.serving("demo")]
     parser.add_argument(
@@ -100,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             f"model {model.name} does not serve demo (it serves: {', '.join(sorted(model.jobs))})"
         )
     try:
-        rounds, delay = catalog.check(args.name, args.rounds, args.delay)
+        catalog.check(args.name, args.rounds, args.delay)
     except ValueError as error:
         return _fail(str(error))
     try:
@@ -117,11 +115,11 @@ def run(args: argparse.Namespace) -> int:
         options["driver"] = args.driver
 
     trace = module.run_demo(
-        args.name, rounds=rounds, delay=delay,
+        args.name, rounds=args.rounds, delay=args.delay,
         on_event=None if args.trace else _print_event, **options,
     )
     if args.trace:
-        print(json.dumps(trace.as_json(), indent=1))
+        print(trace.json_text(), flush=True)
     else:
         for line in catalog.summary(trace):
             print(line, flush=True)

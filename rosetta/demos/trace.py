@@ -8,6 +8,8 @@ Everything else is a view of the events: `render` gives the console line, `as_js
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -92,6 +94,12 @@ class Trace:
             "events": [event.as_json() for event in self.events],
         }
 
+    def json_text(self) -> str:
+        """The `--trace` output: one JSON document, one event per line so that it reads well."""
+        head = json.dumps({key: value for key, value in self.as_json().items() if key != "events"})
+        events = ",\n".join("  " + json.dumps(event.as_json()) for event in self.events)
+        return f'{head[:-1]}, "events": [\n{events}\n]}}'
+
     def phases(self) -> list[tuple[str, list[Event]]]:
         """The events split at each PHASE event; events before the first one form phase ""."""
         parts: list[tuple[str, list[Event]]] = [("", [])]
@@ -106,14 +114,14 @@ class Trace:
 def longest_gap(events: Iterable[Event], actor: str) -> float:
     """The longest time between two successive events of one actor (0.0 with fewer than two)."""
     times = [event.at for event in events if event.actor == actor]
-    return max((later - earlier for earlier, later in zip(times, times[1:])), default=0.0)
+    return max((later - earlier for earlier, later in itertools.pairwise(times)), default=0.0)
 
 
 def order_differences(expected: Trace, actual: Trace) -> list[str]:
     """Where two traces differ in what happened or in which order; empty when they agree."""
     problems = [
         f"event {index}: {want} != {got}"
-        for index, (want, got) in enumerate(zip(expected.steps, actual.steps))
+        for index, (want, got) in enumerate(zip(expected.steps, actual.steps, strict=False))
         if want != got
     ]
     if len(expected.events) != len(actual.events):
@@ -125,6 +133,6 @@ def timing_differences(expected: Trace, actual: Trace, tolerance: float) -> list
     """Events (paired by position) whose times differ by more than `tolerance` seconds."""
     return [
         f"event {index} {want.step}: at {want.at:.3f} s != {got.at:.3f} s"
-        for index, (want, got) in enumerate(zip(expected.events, actual.events))
+        for index, (want, got) in enumerate(zip(expected.events, actual.events, strict=False))
         if abs(want.at - got.at) > tolerance
     ]
