@@ -29,16 +29,16 @@ Conversation = Callable[[socket.socket, object], None]
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console,
-           lambda sock, addr: echo_conversation(sock, addr, console))
+    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
 
 
 def serve_http(
     host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
 ) -> None:
     site = StaticSite(root)
-    _serve(host, port, ready, console,
-           lambda sock, addr: http_conversation(sock, addr, site, console))
+    _serve(
+        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
+    )
 
 
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:

@@ -124,16 +124,16 @@ class HTTPReader:
         return response
 
 
-def request(
-    address: tuple[str, int], raw: bytes, *, head_only: bool = False
-) -> Response:
+def request(address: tuple[str, int], raw: bytes, *, head_only: bool = False) -> Response:
     """One raw request on a new connection; the response."""
     with connect(address) as sock:
         sock.sendall(raw)
         return HTTPReader(sock).read(head_only=head_only)
 
 
-def get(address: tuple[str, int], target: str, *extra_headers: str, method: str = "GET") -> Response:
+def get(
+    address: tuple[str, int], target: str, *extra_headers: str, method: str = "GET"
+) -> Response:
     lines = [f"{method} {target} HTTP/1.1", "Host: test", "Connection: close", *extra_headers]
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return request(address, raw, head_only=method == "HEAD")

@@ -93,8 +93,19 @@ def server_command(
     port: int = 0,
     extra: Sequence[str] = (),
 ) -> list[str]:
-    argv = [sys.executable, "-m", "rosetta", "serve", job, "--model", model,
-            "--host", host, "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-m",
+        "rosetta",
+        "serve",
+        job,
+        "--model",
+        model,
+        "--host",
+        host,
+        "--port",
+        str(port),
+    ]
     if root is not None:
         argv += ["--root", str(root)]
     for key, value in (options or {}).items():

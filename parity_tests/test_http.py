@@ -40,8 +40,15 @@ def raw_get(target: str, *headers: str, method: str = "GET", version: str = "1.1
 
 # -- files ------------------------------------------------------------------------------
 
-FILES = ["hello.txt", "style.css", "small.bin", "large.bin", "empty.txt", "sub/page.html",
-         "alias.txt"]
+FILES = [
+    "hello.txt",
+    "style.css",
+    "small.bin",
+    "large.bin",
+    "empty.txt",
+    "sub/page.html",
+    "alias.txt",
+]
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -57,8 +64,12 @@ def test_get_returns_the_file_bytes(http_server: ServerProcess, site: Site, name
 
 @pytest.mark.parametrize(
     ("target", "expected_type"),
-    [("/hello.txt", "text/plain"), ("/style.css", "text/css"), ("/index.html", "text/html"),
-     ("/small.bin", "application/octet-stream")],
+    [
+        ("/hello.txt", "text/plain"),
+        ("/style.css", "text/css"),
+        ("/index.html", "text/html"),
+        ("/small.bin", "application/octet-stream"),
+    ],
 )
 def test_content_type_from_extension(
     http_server: ServerProcess, target: str, expected_type: str
@@ -67,14 +78,29 @@ def test_content_type_from_extension(
     assert content_type.split(";")[0] == expected_type
 
 
-@pytest.mark.parametrize("target", ["/", "/sub/", "/sub", "/index.html?x=1&y=2",
-                                    "/space%20name.txt", "/caf%C3%A9.txt", "/./hello.txt",
-                                    "//hello.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/",
+        "/sub/",
+        "/sub",
+        "/index.html?x=1&y=2",
+        "/space%20name.txt",
+        "/caf%C3%A9.txt",
+        "/./hello.txt",
+        "//hello.txt",
+    ],
+)
 def test_targets_that_name_files(http_server: ServerProcess, site: Site, target: str) -> None:
     expected = {
-        "/": "index.html", "/sub/": "sub/index.html", "/sub": "sub/index.html",
-        "/index.html?x=1&y=2": "index.html", "/space%20name.txt": "space name.txt",
-        "/caf%C3%A9.txt": "caf\u00e9.txt", "/./hello.txt": "hello.txt", "//hello.txt": "hello.txt",
+        "/": "index.html",
+        "/sub/": "sub/index.html",
+        "/sub": "sub/index.html",
+        "/index.html?x=1&y=2": "index.html",
+        "/space%20name.txt": "space name.txt",
+        "/caf%C3%A9.txt": "caf\u00e9.txt",
+        "/./hello.txt": "hello.txt",
+        "//hello.txt": "hello.txt",
     }[target]
     response = get(http_server.address, target)
     assert response.status == 200
@@ -119,8 +145,13 @@ def test_other_methods_are_405_with_allow(http_server: ServerProcess, method: st
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", b"GET\r\n\r\n",
-     b"GET / HTTP/9.9.9\r\n\r\n", b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"\r\n\r\nHELLO\r\n\r\n"],
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+        b"GET\r\n\r\n",
+        b"GET / HTTP/9.9.9\r\n\r\n",
+        b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+        b"\r\n\r\nHELLO\r\n\r\n",
+    ],
     ids=["tls", "no-target", "bad-version", "bad-header", "nonsense"],
 )
 def test_garbage_is_400_then_close(http_server: ServerProcess, garbage: bytes) -> None:
@@ -235,7 +266,8 @@ def test_if_modified_since_gives_304(http_server: ServerProcess) -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "first", "last"), [("bytes=0-9", 0, 9), ("bytes=100-", 100, 139), ("bytes=-5", 135, 139)]
+    ("spec", "first", "last"),
+    [("bytes=0-9", 0, 9), ("bytes=100-", 100, 139), ("bytes=-5", 135, 139)],
 )
 def test_single_range_is_206(
     http_server: ServerProcess, site: Site, spec: str, first: int, last: int
@@ -299,17 +331,26 @@ def test_curl_fetches_a_file(http_server: ServerProcess, site: Site, tmp_path: P
     curl = shutil.which("curl")
     assert curl, "curl is installed by .ci/run"
     output = tmp_path / "large.bin"
-    subprocess.run([curl, "-sSf", "-o", str(output), http_server.url("/large.bin")],
-                   check=True, timeout=30)
+    subprocess.run(
+        [curl, "-sSf", "-o", str(output), http_server.url("/large.bin")], check=True, timeout=30
+    )
     assert output.read_bytes() == (site.root / "large.bin").read_bytes()
 
 
-@pytest.mark.parametrize("target", ["/../secret.txt", "/../../../../etc/passwd",
-                                    "/outside_dir/secret.txt", "/%2e%2e/outside/secret.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/../secret.txt",
+        "/../../../../etc/passwd",
+        "/outside_dir/secret.txt",
+        "/%2e%2e/outside/secret.txt",
+    ],
+)
 def test_curl_path_as_is_traversal(http_server: ServerProcess, target: str) -> None:
     result = subprocess.run(
         ["curl", "-s", "--path-as-is", "-o", "-", "-w", "\n%{http_code}", http_server.url(target)],
-        capture_output=True, timeout=30,
+        capture_output=True,
+        timeout=30,
     )
     body, _, code = result.stdout.rpartition(b"\n")
     assert code in (b"400", b"404")

@@ -95,12 +95,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("job", choices=("echo", "http"), help="what to serve")
     serve.add_argument(
-        "--model", help="model name (see `rosetta models`); default: "
+        "--model",
+        help="model name (see `rosetta models`); default: "
         + ", ".join(f"{job}: {name}" for job, name in registry.DEFAULT_MODEL.items()),
     )
-    serve.add_argument("--host", default="127.0.0.1", help="IPv4 or IPv6 address (default 127.0.0.1)")
     serve.add_argument(
-        "--port", type=port_number,
+        "--host", default="127.0.0.1", help="IPv4 or IPv6 address (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=port_number,
         help="TCP port, 0 for any free one (default 7788 for echo, 7890 for http)",
     )
     serve.add_argument(
@@ -113,11 +117,19 @@ def build_parser() -> argparse.ArgumentParser:
             serve.add_argument(f"--{name}", type=positive_int, help="model option")
     volume = serve.add_mutually_exclusive_group()
     volume.add_argument(
-        "-v", "--verbose", dest="volume", action="store_const", const=VERBOSE,
+        "-v",
+        "--verbose",
+        dest="volume",
+        action="store_const",
+        const=VERBOSE,
         help="print the course's per-message lines too",
     )
     volume.add_argument(
-        "-q", "--quiet", dest="volume", action="store_const", const=QUIET,
+        "-q",
+        "--quiet",
+        dest="volume",
+        action="store_const",
+        const=QUIET,
         help="print nothing but the ready line",
     )
     serve.set_defaults(handler=cmd_serve, volume=NORMAL)
@@ -183,8 +195,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except registry.UnknownModel as error:
         return fail(str(error))
     if job not in model.jobs:
-        return fail(f"model {model.name} does not serve {job} (it serves: "
-                    f"{', '.join(sorted(model.jobs))})")
+        return fail(
+            f"model {model.name} does not serve {job} (it serves: {', '.join(sorted(model.jobs))})"
+        )
 
     options: dict[str, object] = {}
     for name in _model_option_choices():

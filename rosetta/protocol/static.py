@@ -155,8 +155,10 @@ class StaticSite:
 
         if _not_modified(request, etag, int(info.st_mtime)):
             head = response_head(
-                HTTPStatus.NOT_MODIFIED, validators,
-                keep_alive=request.keep_alive, http_version=request.http_version,
+                HTTPStatus.NOT_MODIFIED,
+                validators,
+                keep_alive=request.keep_alive,
+                http_version=request.http_version,
             )
             return ResponsePlan(HTTPStatus.NOT_MODIFIED, head, b"", request.keep_alive)
 
@@ -165,8 +167,10 @@ class StaticSite:
         byte_range = _requested_range(request, size, etag, last_modified)
         if byte_range == "unsatisfiable":
             return self.error(
-                HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, keep_alive=request.keep_alive,
-                request=request, extra=((b"Content-Range", b"bytes */%d" % size),),
+                HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+                keep_alive=request.keep_alive,
+                request=request,
+                extra=((b"Content-Range", b"bytes */%d" % size),),
             )
         if byte_range is not None:
             start, end = byte_range
@@ -185,8 +189,9 @@ class StaticSite:
         elif size <= self.inline_limit:
             content = self._read_small(path, info)
             if content is None:
-                return self.error(HTTPStatus.NOT_FOUND, keep_alive=request.keep_alive,
-                                  request=request)
+                return self.error(
+                    HTTPStatus.NOT_FOUND, keep_alive=request.keep_alive, request=request
+                )
             body = content[start : start + length]
         else:
             body = FileSlice(path, start, length)
