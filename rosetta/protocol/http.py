@@ -153,6 +153,12 @@ class HTTPConnection:
         method = parser.get_method().decode("ascii", "replace")
         keep_alive = bool(parser.should_keep_alive())
         version = parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            # "GET /" alone is HTTP/0.9, which has no headers to answer with: refuse it.
+            status = (
+                HTTPStatus.HTTP_VERSION_NOT_SUPPORTED if version >= "2" else HTTPStatus.BAD_REQUEST
+            )
+            raise _Stop(ProtocolError(status, f"HTTP/{version} not supported"))
         if method not in ALLOWED_METHODS:
             # The body (if any) is framed by the parser, so the connection can stay open.
             self._ready.append(

@@ -31,6 +31,7 @@ _INLINE_CACHE_ENTRIES = 256
 _TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 # Our own table, not the system's /etc/mime.types, so every machine answers alike.
 _MIME = mimetypes.MimeTypes()
+_MIME.add_type("text/javascript", ".js")  # RFC 9239; older Pythons still say application/
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,6 +281,8 @@ def _requested_range(
         return None
     if first_text:
         first = int(first_text)
+        if first >= size:
+            return "unsatisfiable"
         last = int(last_text) if last_text else size - 1
         if last < first:
             return None
