@@ -21,6 +21,7 @@ PHASE = "phase"  # a demo in several parts starts a new part
 KINDS = (LINE, MARK, PHASE)
 
 
+# --8<-- [start:event]
 @dataclass(frozen=True, slots=True)
 class Event:
     at: float  # seconds since the trace started
@@ -39,6 +40,7 @@ class Event:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Event:
         return cls(float(data["at"]), str(data["kind"]), str(data["actor"]), str(data["text"]))
+# --8<-- [end:event]
 
 
 def render(event: Event) -> str:
