@@ -96,6 +96,10 @@ async def _serve(
             await handle(reader, writer)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
+        except asyncio.CancelledError:
+            # Cancelled by our own shutdown. Python 3.11's StreamReaderProtocol logs a
+            # traceback for a handler task that ends cancelled, so this one ends normally.
+            pass
         finally:
             connections.discard()
             writer.close()

@@ -180,7 +180,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             "yes" if model.available else "no: needs " + ", ".join(model.missing),
             model.summary,
         )
-    RichConsole().print(table)
+    # Piped into grep or a file, keep every name whole rather than fit 80 columns.
+    RichConsole(width=None if sys.stdout.isatty() else 200).print(table)
     return 0
 
 
