@@ -207,5 +207,8 @@ def run_demo(
 if __name__ == "__main__":
     from rosetta.cli import main
 
-    arguments = sys.argv[1:] or ["handoff"]
-    sys.exit(main(["demo", *arguments[:1], "--model", MODEL, *arguments[1:]]))
+    # `python -m ... [NAME] [options]`: the course's first listing unless a demo is named.
+    arguments = sys.argv[1:]
+    if not arguments or arguments[0].startswith("-"):
+        arguments.insert(0, "handoff")
+    sys.exit(main(["demo", arguments[0], "--model", MODEL, *arguments[1:]]))

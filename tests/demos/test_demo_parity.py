@@ -6,8 +6,7 @@ import gevent.monkey
 import pytest
 from demo_expected import expected_steps
 
-import classic.greenlets as classic
-import modern.coroutines as modern
+from rosetta import registry
 from rosetta.demos import catalog
 from rosetta.demos.trace import (
     Trace,
@@ -25,6 +24,23 @@ CASES = {
     "interleave": (3, 0.1),
     "starve": (5, 0.2),
 }
+
+
+# The pair is read from the registry, so the tests follow its counterparts.
+classic = registry.get("classic.greenlets").load()
+modern = registry.get(registry.get("classic.greenlets").counterparts[0]).load()
+
+
+def test_registry_pairs_the_demo_models() -> None:
+    demo_models = {model.name: model for model in registry.serving("demo")}
+    assert {classic.MODEL, modern.MODEL} <= set(demo_models)
+    for name, other in ((classic.MODEL, modern.MODEL), (modern.MODEL, classic.MODEL)):
+        assert demo_models[name].counterparts == (other,)
+        assert demo_models[name].jobs == frozenset({"demo"})
+    assert set(demo_models[classic.MODEL].needs) == {"greenlet", "gevent"}
+    assert demo_models[modern.MODEL].needs == ()
+    for module in (classic, modern):
+        assert tuple(catalog.DEMOS) == module.DEMOS
 
 
 @pytest.fixture(scope="module")
