@@ -85,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     models = commands.add_parser("models", help="list the models, their jobs and counterparts")
-    models.add_argument("--json", action="store_true", help="machine-readable output")
+    output = models.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="machine-readable output")
+    output.add_argument(
+        "--markdown", action="store_true", help="a Markdown table (the README's model table)"
+    )
     models.set_defaults(handler=cmd_models)
 
     serve = commands.add_parser(
@@ -164,6 +168,10 @@ def cmd_models(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2))
         return 0
 
+    if args.markdown:
+        print(markdown_model_table())
+        return 0
+
     from rich.console import Console as RichConsole
     from rich.table import Table
 
@@ -183,6 +191,20 @@ def cmd_models(args: argparse.Namespace) -> int:
     # Piped into grep or a file, keep every name whole rather than fit 80 columns.
     RichConsole(width=None if sys.stdout.isatty() else 200).print(table)
     return 0
+
+
+def markdown_model_table() -> str:
+    lines = [
+        "| model | course | jobs | counterpart | how |",
+        "|---|---|---|---|---|",
+    ]
+    for model in registry.MODELS:
+        counterparts = ", ".join(f"`{name}`" for name in model.counterparts) or "-"
+        lines.append(
+            f"| `{model.name}` | {model.section} | {', '.join(sorted(model.jobs))} "
+            f"| {counterparts} | {model.summary} |"
+        )
+    return "\n".join(lines)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
