@@ -102,6 +102,26 @@ MODELS: tuple[Model, ...] = (
         counterparts="modern.streams", one_client_at_a_time=True,
     ),
     # --- classic servers (issue 3) ---
+    _model(
+        "classic.nonblocking", "echo http", "§4",
+        "non-blocking sockets polled in turn (accept, recv on each), naps when idle",
+        counterparts="modern.sockets",
+    ),
+    _model(
+        "classic.select_echo", "echo http", "§5a",
+        "select() over listener, clients and stdin (a line stops it); blocking sendall",
+        counterparts="modern.protocol",
+    ),
+    _model(
+        "classic.select_writelist", "echo http", "§5b",
+        "select(in, out, in) on non-blocking sockets, a send queue per client",
+        counterparts="modern.protocol",
+    ),
+    _model(
+        "classic.epoll_server", "echo http", "§6",
+        "epoll, dicts by fd, edge-triggered (drain until EAGAIN) or level, EPOLLOUT for the rest",
+        counterparts="modern.protocol", options={"trigger": ("edge", "level")},
+    ),
     # --- classic downloaders (issue 5) ---
     # --- classic demos (issue 6) ---
     _model(

@@ -1,0 +1,195 @@
+"""Course §6: `select.epoll()`, edge-triggered like the course (`--trigger level` too).
+
+Schedules: one loop around `epoll.poll()`. The listener and every client are registered once,
+by descriptor number, and the kernel returns only the descriptors that became ready, with
+their events; `connections` and `addresses` map a descriptor number back to its socket and
+peer. Readable listener: accept. Readable client: recv and answer into its outgoing buffer,
+sent at once and, for what the socket does not take, when `EPOLLOUT` says it is writable.
+Edge-triggered (`EPOLLET`, the default, as in the course) reports a descriptor once per
+change, so the server must accept and read until `EAGAIN`; level-triggered reports it for as
+long as it is ready, so one accept or one recv per event is enough.
+Blocks: only in `epoll.poll()`.
+Costs: O(ready descriptors) per wake-up, not O(clients); no `FD_SETSIZE` limit (only the
+open-files limit, whose soft value this server raises to the hard one).
+Counterpart: `modern.protocol` (asyncio's selector loop is this epoll loop; a Protocol is the
+per-descriptor handler).
+
+Course bug: in edge-triggered mode it accepted once and read once per event, so connections
+arriving together and data arriving in one burst were stranded until the next event (which
+might never come). Fixed: accept and recv loop until `EAGAIN` (`BlockingIOError`).
+Course bug: it tested `events == EPOLLIN`, so an event with `EPOLLERR` or `EPOLLHUP` in it (a
+reset) was never handled. Fixed: events are tested with `&`.
+Course bug: it closed a socket before unregistering it (`EBADF` killed the server) and never
+deleted the dict entries. Fixed: unregister, close, then delete from `connections` and
+`addresses`.
+Course bug: one `send` could write part of the answer and drop the rest. Fixed: the rest
+waits in the client's outbox and goes out on `EPOLLOUT`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+from collections.abc import Callable
+
+from classic.outbox import (
+    PEER_GONE,
+    Outbox,
+    Replies,
+    RepliesFactory,
+    accept_failed,
+    describe_gone,
+    echo_replies,
+    http_replies,
+    raise_open_file_limit,
+)
+from rosetta.console import Console, show_data, show_peer
+from rosetta.net import bind_address, family_for
+from rosetta.protocol.static import StaticSite
+
+Ready = Callable[[tuple], None]
+TRIGGERS = ("edge", "level")
+
+
+def serve_echo(
+    host: str, port: int, *, ready: Ready, console: Console, trigger: str = "edge"
+) -> None:
+    EpollServer(console, echo_replies(), trigger).serve(host, port, ready)
+
+
+def serve_http(
+    host: str,
+    port: int,
+    root: str | os.PathLike[str],
+    *,
+    ready: Ready,
+    console: Console,
+    trigger: str = "edge",
+) -> None:
+    EpollServer(console, http_replies(StaticSite(root)), trigger).serve(host, port, ready)
+
+
+class EpollServer:
+    def __init__(self, console: Console, new_replies: RepliesFactory, trigger: str) -> None:
+        if trigger not in TRIGGERS:
+            raise ValueError(f"trigger must be one of {TRIGGERS}, not {trigger!r}")
+        self.console = console
+        self.new_replies = new_replies
+        self.edge = trigger == "edge"
+        self.trigger_flag = select.EPOLLET if self.edge else 0
+        # The course's two dicts, keyed by fileno(); ours adds each client's buffers and the
+        # event mask it is registered with.
+        self.connections: dict[int, socket.socket] = {}
+        self.addresses: dict[int, object] = {}
+        self.outboxes: dict[int, Outbox] = {}
+        self.replies: dict[int, Replies] = {}
+        self.masks: dict[int, int] = {}
+        self.epoll = select.epoll()
+
+    def serve(self, host: str, port: int, ready: Ready) -> None:
+        raise_open_file_limit()
+        server = socket.socket(family_for(host), socket.SOCK_STREAM)
+        try:
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            server.bind(bind_address(host, port))
+            server.listen(128)
+            server.setblocking(False)
+            self.epoll.register(server.fileno(), select.EPOLLIN | self.trigger_flag)
+            ready(server.getsockname())
+            while True:
+                for fd, events in self.epoll.poll():
+                    if fd == server.fileno():
+                        self.accept(server)
+                    elif fd in self.connections:
+                        self.client_event(fd, events)
+        finally:
+            for fd in list(self.connections):
+                self.offline(fd, announce=False)
+            self.epoll.close()
+            server.close()
+
+    def accept(self, server: socket.socket) -> None:
+        while True:
+            try:
+                client, addr = server.accept()
+            except BlockingIOError:
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as error:
+                if accept_failed(error, self.console):
+                    return
+                raise
+            client.setblocking(False)
+            fd = client.fileno()
+            self.connections[fd] = client
+            self.addresses[fd] = addr
+            self.outboxes[fd] = Outbox()
+            self.replies[fd] = self.new_replies()
+            self.masks[fd] = select.EPOLLIN | self.trigger_flag
+            self.epoll.register(fd, self.masks[fd])
+            self.console.event(f"new client {show_peer(addr)}")
+            if not self.edge:
+                return  # level-triggered: the listener is reported again while more wait
+
+    def client_event(self, fd: int, events: int) -> None:
+        outbox = self.outboxes[fd]
+        try:
+            if events & select.EPOLLERR:
+                # A reset: what recv or send would raise, without reading stale data first.
+                code = self.connections[fd].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                code = code or errno.ECONNRESET
+                raise ConnectionResetError(code, os.strerror(code))
+            if events & (select.EPOLLIN | select.EPOLLHUP) and outbox.wants_input:
+                self.receive(fd, outbox)
+            if not outbox.empty:
+                outbox.flush(self.connections[fd])
+        except PEER_GONE as error:
+            self.console.event(describe_gone(self.addresses[fd], error))
+            self.offline(fd, announce=False)
+            return
+        if outbox.finished:
+            self.offline(fd)
+            return
+        mask = self.trigger_flag
+        if outbox.wants_input:
+            mask |= select.EPOLLIN
+        if not outbox.empty:
+            mask |= select.EPOLLOUT
+        if mask != self.masks[fd]:
+            # Re-arming also re-checks readiness, so in edge mode data that arrived while
+            # EPOLLIN was off is reported now rather than stranded.
+            self.masks[fd] = mask
+            self.epoll.modify(fd, mask)
+
+    def receive(self, fd: int, outbox: Outbox) -> None:
+        sock, replies = self.connections[fd], self.replies[fd]
+        while outbox.wants_input:
+            try:
+                data = sock.recv(replies.recv_size)
+            except BlockingIOError:
+                return
+            if not data:
+                outbox.closing = True
+                return
+            if self.console.verbose:
+                self.console.data(f"recv:{show_data(data)}")
+            replies.receive(data, outbox)
+            if not self.edge:
+                return  # level-triggered: reported again while more is readable
+
+    def offline(self, fd: int, *, announce: bool = True) -> None:
+        self.epoll.unregister(fd)
+        self.connections[fd].close()
+        if announce:
+            self.console.event(f"{show_peer(self.addresses[fd])} offline")
+        del self.connections[fd], self.addresses[fd], self.replies[fd], self.masks[fd]
+        self.outboxes.pop(fd).discard()
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.epoll_server"))

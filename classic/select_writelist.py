@@ -1,0 +1,179 @@
+"""Course §5b: `select()` with a write list: non-blocking sockets and a queue per client.
+
+Schedules: one loop around `select.select(input_list, output_list, input_list)`. Every socket
+is non-blocking. A readable client's data is answered into its queue,
+`message_queue[sock]`, and the socket joins `output_list`; a writable socket sends what its
+socket buffer takes and leaves `output_list` once its queue is empty. So no client can hold up
+another: a slow reader only keeps its own queue waiting.
+Blocks: only in `select()`.
+Costs: as §5a, O(clients) per call and no descriptor numbered `FD_SETSIZE` (1024) or more
+(such a client is closed at once with a one-line warning); plus the queues' memory, bounded per
+client (a client stops being read while more than `classic.outbox.HIGH_WATER` waits for it).
+Counterpart: `modern.protocol` (an asyncio Protocol whose transport keeps the write buffer
+and calls `pause_writing` / `resume_writing`).
+
+The queue of each socket is a `classic.outbox.Outbox` rather than a `queue.Queue`: there is one
+thread, so Queue's locks buy nothing, and a message sent in part must keep its rest at the head.
+
+Course bug: the writable step iterated `output_list` (not the writable list `select` returned)
+and removed from it while iterating, so it skipped sockets and tried sockets that were not
+writable. Fixed: it iterates the writable list; membership changes go through one function.
+Course bug: a clean close (`recv` returning b"") was never handled: the socket stayed readable
+and the loop spun. Fixed: the client is closed once its queue is sent.
+Course bug: the exceptional list was passed to `select` and then ignored. Fixed: a socket in it
+(urgent data, which we never expect) is closed.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+from collections.abc import Callable
+
+from classic.outbox import (
+    PEER_GONE,
+    Outbox,
+    Replies,
+    RepliesFactory,
+    accept_failed,
+    describe_gone,
+    echo_replies,
+    http_replies,
+    raise_open_file_limit,
+)
+from classic.select_echo import FD_SETSIZE
+from rosetta.console import Console, show_data, show_peer
+from rosetta.net import bind_address, family_for
+from rosetta.protocol.static import StaticSite
+
+Ready = Callable[[tuple], None]
+
+
+def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
+    _serve(host, port, ready, console, echo_replies())
+
+
+def serve_http(
+    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+) -> None:
+    _serve(host, port, ready, console, http_replies(StaticSite(root)))
+
+
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, new_replies: RepliesFactory
+) -> None:
+    raise_open_file_limit()
+    server = socket.socket(family_for(host), socket.SOCK_STREAM)
+    input_list: list[socket.socket] = [server]
+    output_list: list[socket.socket] = []
+    message_queue: dict[socket.socket, Outbox] = {}
+    replies: dict[socket.socket, Replies] = {}
+    addresses: dict[socket.socket, object] = {}
+
+    def drop(sock: socket.socket) -> None:
+        for watched in (input_list, output_list):
+            if sock in watched:
+                watched.remove(sock)
+        message_queue.pop(sock).discard()
+        del replies[sock], addresses[sock]
+        sock.close()
+
+    def settle(sock: socket.socket) -> None:
+        """Watch `sock` for what it now needs: reading while it may, writing while its queue
+        holds anything; close it once it is finished."""
+        queue = message_queue[sock]
+        if queue.finished:
+            drop(sock)
+            return
+        _watch(input_list, sock, queue.wants_input)
+        _watch(output_list, sock, not queue.empty)
+
+    try:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(bind_address(host, port))
+        server.listen(128)
+        server.setblocking(False)
+        ready(server.getsockname())
+        while True:
+            readable, writable, exceptional = select.select(input_list, output_list, input_list)
+            for sock in readable:
+                if sock is server:
+                    client = _accept(server, console)
+                    if client is not None:
+                        input_list.append(client[0])
+                        message_queue[client[0]] = Outbox()
+                        replies[client[0]] = new_replies()
+                        addresses[client[0]] = client[1]
+                    continue
+                if sock not in message_queue:
+                    continue
+                try:
+                    data = sock.recv(replies[sock].recv_size)
+                except BlockingIOError:
+                    continue
+                except PEER_GONE as error:
+                    console.event(describe_gone(addresses[sock], error))
+                    drop(sock)
+                    continue
+                queue = message_queue[sock]
+                if data:
+                    if console.verbose:
+                        console.data(f"recv[{show_peer(addresses[sock])}]:{show_data(data)}")
+                    replies[sock].receive(data, queue)
+                else:
+                    console.event(f"[{show_peer(addresses[sock])}] client closed")
+                    queue.closing = True
+                settle(sock)
+            for sock in writable:
+                if sock not in message_queue:
+                    continue  # dropped while handling the readable list
+                try:
+                    message_queue[sock].flush(sock)
+                except PEER_GONE as error:
+                    console.event(describe_gone(addresses[sock], error))
+                    drop(sock)
+                    continue
+                settle(sock)
+            for sock in exceptional:
+                if sock in message_queue:
+                    console.event(f"[{show_peer(addresses[sock])}] exceptional condition: closed")
+                    drop(sock)
+    finally:
+        for sock in list(message_queue):
+            drop(sock)
+        server.close()
+
+
+def _watch(watched: list[socket.socket], sock: socket.socket, wanted: bool) -> None:
+    if wanted and sock not in watched:
+        watched.append(sock)
+    elif not wanted and sock in watched:
+        watched.remove(sock)
+
+
+def _accept(server: socket.socket, console: Console) -> tuple[socket.socket, object] | None:
+    try:
+        client, addr = server.accept()
+    except (BlockingIOError, ConnectionAbortedError):
+        return None
+    except OSError as error:
+        if accept_failed(error, console):
+            return None
+        raise
+    if client.fileno() >= FD_SETSIZE:
+        console.warn(
+            f"rosetta: warning: select() cannot watch fd {client.fileno()} (FD_SETSIZE is "
+            f"{FD_SETSIZE}): closed the connection from {show_peer(addr)}"
+        )
+        client.close()
+        return None
+    client.setblocking(False)
+    console.event(f"now serving [{show_peer(addr)}]")
+    return client, addr
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.select_writelist"))
