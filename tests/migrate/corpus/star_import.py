@@ -1,0 +1,3 @@
+"""A star import hides every name: reported once, as itself."""
+
+from gevent import *  # noqa: F403  # expect: other
