@@ -300,6 +300,8 @@ class _Reader(cst.CSTVisitor):
 
     def __init__(self, kinds: dict[cst.CSTNode, str]) -> None:
         super().__init__()
+        # Assigned names, parameters (by annotation) and functions (by return annotation),
+        # each with what it holds or returns.
         self.kinds = kinds
 
     def imported(self, node: cst.CSTNode) -> set[str]:
@@ -313,8 +315,43 @@ class _Reader(cst.CSTVisitor):
             return []
         return [found for found in scope[name.value] if isinstance(found, Assignment)]
 
+    def annotation_kind(self, annotation: cst.BaseExpression) -> str | None:
+        """`gevent.Greenlet`, `Greenlet | None`, `list[Greenlet]`, `Pool`... as a kind."""
+        if isinstance(annotation, cst.Name | cst.Attribute):
+            names = self.imported(annotation)
+            if names & {"gevent.Greenlet", "gevent.greenlet.Greenlet"}:
+                return GREENLET
+            if names & _RAW_GREENLET_MAKERS:
+                return RAW_GREENLET
+            if names & _POOL_MAKERS:
+                return POOL
+            return None
+        if isinstance(annotation, cst.BinaryOperation):  # X | None
+            return self.annotation_kind(annotation.left) or self.annotation_kind(
+                annotation.right
+            )
+        if isinstance(annotation, cst.Subscript):
+            inner = {
+                self.annotation_kind(element.slice.value)
+                for element in annotation.slice
+                if isinstance(element.slice, cst.Index)
+            }
+            wrapper = annotation.value
+            optional = isinstance(wrapper, cst.Name | cst.Attribute) and (
+                self.imported(wrapper) & {"typing.Optional"}
+            )
+            if GREENLET in inner:
+                return GREENLET if optional else GREENLETS
+        return None
+
     def kind_of(self, expr: cst.BaseExpression) -> str | None:
         if isinstance(expr, cst.Call):
+            if isinstance(expr.func, cst.Name):
+                for assignment in self.assignments(expr.func):
+                    if isinstance(assignment.node, cst.FunctionDef):
+                        returned = self.kinds.get(assignment.node)
+                        if returned is not None:
+                            return returned
             names = self.imported(expr.func)
             if names & _GREENLET_MAKERS:
                 return GREENLET
@@ -341,7 +378,11 @@ class _Reader(cst.CSTVisitor):
         if isinstance(expr, cst.ListComp | cst.SetComp | cst.GeneratorExp):
             return GREENLETS if self.kind_of(expr.elt) == GREENLET else None
         if isinstance(expr, cst.Name):
-            found = {self.kinds.get(assignment.node) for assignment in self.assignments(expr)}
+            found = {
+                self.kinds.get(assignment.node)
+                for assignment in self.assignments(expr)
+                if not isinstance(assignment.node, cst.FunctionDef)
+            }
             found.discard(None)
             return sorted(kind for kind in found if kind is not None)[0] if found else None
         return None
@@ -371,6 +412,18 @@ class _Bindings(_Reader):
                     value_element, cst.Element
                 ):
                     self._bind(target_element.value, value_element.value)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if node.returns is not None:
+            kind = self.annotation_kind(node.returns.annotation)
+            if kind is not None:
+                self.kinds[node] = kind
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.annotation is not None:
+            kind = self.annotation_kind(node.annotation.annotation)
+            if kind is not None:
+                self.kinds[node] = kind
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -435,6 +488,15 @@ class _Uses(_Reader):
                 statement)
         )
 
+    def _is_base_class(self, node: cst.CSTNode) -> bool:
+        parent = self.get_metadata(ParentNodeProvider, node, None)
+        above = self.get_metadata(ParentNodeProvider, parent, None) if parent else None
+        return (
+            isinstance(parent, cst.Arg)
+            and isinstance(above, cst.ClassDef)
+            and any(base is parent for base in above.bases)
+        )
+
     def _in_async(self, node: cst.CSTNode) -> bool:
         current: cst.CSTNode | None = node
         while current is not None:
@@ -488,7 +550,11 @@ class _Uses(_Reader):
         patched = _PATCHED_NAMES.get(name)
         if patched is not None:
             rule, category = patched
-            return rule if category in self.patched else None
+            # Only a call (or a class built on a patched class) runs the patched code;
+            # `conn: socket.socket` or `Callable[[socket.socket], None]` only name a type.
+            if category not in self.patched or not (call or self._is_base_class(node)):
+                return None
+            return rule
         parts = name.split(".")
         if parts[0] not in ("gevent", "greenlet"):
             return None
