@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
@@ -77,8 +78,15 @@ def _model_option_choices() -> dict[str, list[str]]:
     return choices
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes in one line on stderr, exit code 2; `--help` still shows everything."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="rosetta",
         description="Concurrent servers of the classic course, classic and modern, side by side.",
     )

@@ -107,11 +107,20 @@ def test_port_in_use(model: str) -> None:
     assert_one_line_error(result, "cannot listen", str(port))
 
 
-@pytest.mark.parametrize("port", ["70000", "-1", "http"])
-def test_bad_port(port: str) -> None:
-    result = run("serve", "echo", "--port", port)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["serve", "echo", "--port", "70000"],
+        ["serve", "echo", "--port", "-1"],
+        ["serve", "echo", "--port", "http"],
+        ["serve", "echo", "--bogus"],
+        ["serve", "ftp"],
+        [],
+    ],
+    ids=["port-too-big", "port-negative", "port-word", "unknown-flag", "unknown-job", "nothing"],
+)
+def test_usage_mistakes_are_one_line(argv: list[str]) -> None:
+    assert_one_line_error(run(*argv), "error")
 
 
 def test_unresolvable_host() -> None:
