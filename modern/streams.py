@@ -20,8 +20,8 @@ import os
 from collections.abc import Awaitable, Callable
 
 from modern.runtime import Connections, run
+from modern.workers import listening_socket, prefork
 from rosetta.console import Console
-from rosetta.net import bind_address
 from rosetta.protocol.echo import EchoSession
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import FileSlice, StaticSite, iter_file_slice
@@ -31,6 +31,7 @@ Ready = Callable[[tuple], None]
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
+@prefork
 def serve_echo(
     host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
 ) -> None:
@@ -46,6 +47,7 @@ def serve_echo(
     run(lambda stopping: _serve(host, port, echo_client, connections, ready, stopping), loop=loop)
 
 
+@prefork
 def serve_http(
     host: str,
     port: int,
@@ -104,10 +106,7 @@ async def _serve(
             connections.discard()
             writer.close()
 
-    bind_host, _ = bind_address(host, port)
-    server = await asyncio.start_server(
-        client_task, bind_host, port, reuse_address=True, backlog=1024
-    )
+    server = await asyncio.start_server(client_task, sock=listening_socket(host, port))
     ready(server.sockets[0].getsockname())
     async with server:
         await stopping.wait()

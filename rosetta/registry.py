@@ -133,9 +133,16 @@ MODELS: tuple[Model, ...] = (
     _model(
         "modern.streams", "echo http", "§1 §3 §10",
         "asyncio.start_server, one task per connection, reader/writer with drain()",
-        counterparts="classic.blocking", needs="uvloop", options=LOOP_OPTION,
+        counterparts="classic.blocking", needs="uvloop",
+        options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
     # --- modern servers (issue 4) ---
+    _model(
+        "modern.sockets", "echo http", "§4",
+        "non-blocking sockets driven by loop.sock_accept / sock_recv / sock_sendall",
+        counterparts="classic.nonblocking", needs="uvloop",
+        options={**LOOP_OPTION, "workers": ANY_COUNT},
+    ),
     # --- modern downloaders (issue 5) ---
     # --- modern demos (issue 6) ---
     _model(

@@ -1,0 +1,159 @@
+"""Modern counterpart of course §4 (single process, non-blocking sockets): the same
+non-blocking sockets, driven by `loop.sock_accept` / `loop.sock_recv` / `loop.sock_sendall`.
+
+Schedules: the event loop (uvloop by default, `--loop asyncio` for the stock one). The listener
+and every client socket are `setblocking(False)`, as in §4, but nobody polls them: one task
+accepts (`await loop.sock_accept(server)`), and one task per client awaits `loop.sock_recv`;
+the loop registers the socket with epoll and wakes the task when the kernel says it is ready.
+Blocks: nothing but the loop's epoll wait. Costs: a task and a raw socket per connection (no
+transport, no stream buffers): about the lightest asyncio server short of `asyncio.Protocol`.
+Backpressure: `sock_sendall` returns only when everything is in the kernel, and the task reads
+nothing meanwhile, so a client that never reads stalls only itself.
+
+Replaces `classic.nonblocking`. Migrating from it: the global `g_socketList` and the turn that
+tried `recv` on every socket become one task per client (the tasks are the list, tracked by
+`Connections` for a graceful stop); `BlockingIOError` handling and the nap between turns
+disappear, because `await loop.sock_recv()` only returns with data (or b"" at EOF); the outgoing
+buffer flushed on every turn becomes `await loop.sock_sendall()`, which keeps the "never a
+partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile) on the asyncio loop;
+uvloop does not implement it, so there the file goes in chunks through `sock_sendall`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from modern.runtime import Connections, run
+from modern.workers import listening_socket, prefork
+from rosetta.console import Console
+from rosetta.protocol.echo import EchoSession
+from rosetta.protocol.http import HTTPConnection
+from rosetta.protocol.static import FileChanged, FileSlice, StaticSite, iter_file_slice
+
+READ_SIZE = 64 * 1024
+Ready = Callable[[tuple], None]
+Handler = Callable[[socket.socket], Awaitable[None]]
+
+
+@prefork
+def serve_echo(
+    host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
+) -> None:
+    connections = Connections()
+
+    async def echo_client(client: socket.socket) -> None:
+        event_loop = asyncio.get_running_loop()
+        session = EchoSession()
+        while data := await event_loop.sock_recv(client, READ_SIZE):
+            with connections.busy():
+                await event_loop.sock_sendall(client, session.receive_data(data))
+
+    run(lambda stopping: _serve(host, port, echo_client, connections, ready, stopping), loop=loop)
+
+
+@prefork
+def serve_http(
+    host: str,
+    port: int,
+    root: str | os.PathLike[str],
+    *,
+    ready: Ready,
+    console: Console,
+    loop: str = "uvloop",
+) -> None:
+    site = StaticSite(root)
+    connections = Connections()
+
+    async def http_client(client: socket.socket) -> None:
+        event_loop = asyncio.get_running_loop()
+        conn = HTTPConnection()
+        while True:
+            conn.receive_data(await event_loop.sock_recv(client, READ_SIZE))
+            with connections.busy():
+                for request in conn.events():
+                    plan = site.respond(request)
+                    if isinstance(plan.body, FileSlice):
+                        await event_loop.sock_sendall(client, plan.head)
+                        await _send_file_slice(event_loop, client, plan.body)
+                    else:
+                        await event_loop.sock_sendall(client, plan.head + plan.body)
+                    if not plan.keep_alive:
+                        return
+            if conn.peer_closed:
+                return
+
+    run(lambda stopping: _serve(host, port, http_client, connections, ready, stopping), loop=loop)
+
+
+async def _send_file_slice(
+    event_loop: asyncio.AbstractEventLoop, client: socket.socket, body: FileSlice
+) -> None:
+    if isinstance(event_loop, asyncio.BaseEventLoop):
+        with open(body.path, "rb") as file:
+            sent = await event_loop.sock_sendfile(client, file, body.offset, body.length)
+        if sent != body.length:
+            raise FileChanged(f"{body.path} shrank while being sent")
+        return
+    # uvloop has no sock_sendfile: read the slice in chunks, each sent whole before the next.
+    for chunk in iter_file_slice(body):
+        await event_loop.sock_sendall(client, chunk)
+
+
+async def _serve(
+    host: str,
+    port: int,
+    handle: Handler,
+    connections: Connections,
+    ready: Ready,
+    stopping: asyncio.Event,
+) -> None:
+    event_loop = asyncio.get_running_loop()
+
+    async def client_task(client: socket.socket) -> None:
+        connections.add()
+        try:
+            await handle(client)
+        except OSError:
+            pass  # the peer reset or vanished: this connection ends, nobody else notices
+        finally:
+            connections.discard()
+            client.close()
+
+    async def accept_forever(server: socket.socket) -> None:
+        # The loop keeps only weak references to tasks: this set keeps each client's alive.
+        clients: set[asyncio.Task[None]] = set()
+        while True:
+            try:
+                client, _ = await event_loop.sock_accept(server)
+            except (ConnectionAbortedError, ConnectionResetError):
+                continue  # the client left the backlog before we took it
+            client.setblocking(False)
+            # Head and body go out in separate sends: without this, Nagle's algorithm holds
+            # the body back until the peer's delayed ACK of the head.
+            client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            task = event_loop.create_task(client_task(client))
+            clients.add(task)
+            task.add_done_callback(clients.discard)
+
+    server = listening_socket(host, port)
+    server.setblocking(False)
+    try:
+        ready(server.getsockname())
+        acceptor = event_loop.create_task(accept_forever(server))
+        await stopping.wait()
+        acceptor.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await acceptor
+        await connections.close()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("modern.sockets"))
