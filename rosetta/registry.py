@@ -122,7 +122,30 @@ MODELS: tuple[Model, ...] = (
         "epoll, dicts by fd, edge-triggered (drain until EAGAIN) or level, EPOLLOUT for the rest",
         counterparts="modern.protocol", options={"trigger": ("edge", "level")},
     ),
+    _model(
+        "classic.forking", "echo http", "§2", "a forked process per client, reaped on SIGCHLD",
+        counterparts="modern.streams",
+    ),
+    _model(
+        "classic.threads", "echo http", "§3", "a daemon thread per client, bounded join at stop",
+        counterparts="modern.streams",
+    ),
+    _model(
+        "classic.gevent_server", "echo http", "§10",
+        "monkey.patch_all(), plain accept loop, gevent.spawn per connection",
+        counterparts="modern.streams", needs="gevent",
+    ),
     # --- classic downloaders (issue 5) ---
+    _model(
+        "classic.gevent_download", "download", "§9c",
+        "monkey.patch_all, urllib, gevent.spawn per URL in a Pool, gevent.joinall",
+        counterparts="modern.aiohttp_download", needs="gevent",
+    ),
+    _model(
+        "classic.threads_download", "download", "§9c",
+        "ThreadPoolExecutor of -j threads, blocking urllib per URL",
+        counterparts="modern.aiohttp_download",
+    ),
     # --- classic demos (issue 6) ---
     _model(
         "classic.greenlets", "demo", "§7 §8 §9a §9b",
@@ -143,7 +166,19 @@ MODELS: tuple[Model, ...] = (
         counterparts="classic.nonblocking", needs="uvloop",
         options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
+    _model(
+        "modern.protocol", "echo http", "§5 §6",
+        "asyncio.Protocol callbacks on a transport, pause_reading on pause_writing, sendfile",
+        counterparts="classic.select_echo classic.select_writelist classic.epoll_server",
+        needs="uvloop", options=LOOP_OPTION,
+    ),
     # --- modern downloaders (issue 5) ---
+    _model(
+        "modern.aiohttp_download", "download", "§9c",
+        "one aiohttp ClientSession, a task per URL, a Semaphore, TaskGroup, keep-alive",
+        counterparts="classic.gevent_download classic.threads_download",
+        needs="aiohttp uvloop",
+    ),
     # --- modern demos (issue 6) ---
     _model(
         "modern.coroutines", "demo", "§7 §8 §9a §9b",

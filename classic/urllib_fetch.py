@@ -1,0 +1,225 @@
+"""One URL with `urllib`, blocking: what each thread (`classic.threads_download`) or greenlet
+(`classic.gevent_download`) of the classic downloaders runs.
+
+The course read a body with `urllib.request.urlopen(url).read()`. Here the same call is made
+with the decisions left to `rosetta.protocol.download`: redirects are not followed by urllib
+but handed to the protocol (so every model counts and checks them the same way), proxies from
+the environment are not used (nor are they by aiohttp), and the body is streamed with `read1`
+into a `.part` file instead of being held in memory.
+
+A blocking read cannot be cancelled from another thread. `Sockets` keeps every open
+connection's socket so that Ctrl-C can shut them down, which wakes the blocked reads at once.
+Under gevent the same code is cooperative: the monkey-patched socket yields to the hub.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from rosetta.download_files import LocalError, PartFile
+from rosetta.protocol.download import (
+    CANCELLED,
+    CHUNK_SIZE,
+    CONNECTION,
+    LOCAL,
+    REQUEST_HEADERS,
+    TIMEOUT,
+    Fetch,
+    Job,
+    ReadBody,
+    Result,
+    RetryAfter,
+    Settings,
+    Step,
+)
+
+
+class Report(Protocol):
+    """What the downloader tells its user (progress bar, plain lines, the course's messages)."""
+
+    def started(self, job: Job) -> None: ...
+
+    def received(self, job: Job, count: int) -> None: ...
+
+    def finished(self, result: Result) -> None: ...
+
+
+class Cancelled(Exception):
+    """Ctrl-C was pressed: stop this transfer and leave no .part behind."""
+
+
+class Sockets:
+    """The sockets of the connections open right now, so that they can be shut down."""
+
+    def __init__(self) -> None:
+        self._open: set[Any] = set()
+        self._lock = threading.Lock()
+        self.cancelled = threading.Event()
+
+    def connection_class(self, base: type[http.client.HTTPConnection]) -> Callable[..., Any]:
+        sockets = self
+
+        class TrackedConnection(base):  # type: ignore[valid-type,misc]
+            def connect(self) -> None:
+                super().connect()
+                sockets._add(self.sock)
+
+            def close(self) -> None:
+                if self.sock is not None:
+                    sockets._discard(self.sock)
+                super().close()
+
+        return TrackedConnection
+
+    def cancel(self) -> None:
+        """Stop every transfer: new ones do not start, blocked reads fail at once."""
+        self.cancelled.set()
+        with self._lock:
+            sockets = list(self._open)
+        for sock in sockets:
+            # SHUT_RDWR: our own blocked recv returns at once, and the server sees the end.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def _add(self, sock: Any) -> None:
+        with self._lock:
+            self._open.add(sock)
+        if self.cancelled.is_set():
+            self.cancel()
+
+    def _discard(self, sock: Any) -> None:
+        with self._lock:
+            self._open.discard(sock)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects come back as HTTPError with their Location; the protocol decides."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, sockets: Sockets) -> None:
+        super().__init__()
+        self._connection = sockets.connection_class(http.client.HTTPConnection)
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, sockets: Sockets) -> None:
+        super().__init__()
+        self._connection = sockets.connection_class(http.client.HTTPSConnection)
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(self._connection, req, context=self._context)
+
+
+def build_opener(sockets: Sockets) -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
+    )
+
+
+def fetch_url(
+    job: Job,
+    directory: Path,
+    settings: Settings,
+    report: Report,
+    opener: urllib.request.OpenerDirector,
+    sockets: Sockets,
+) -> Result:
+    """Download one URL to `directory`, with the protocol's retries and redirects."""
+    fetch = Fetch(job, settings.policy)
+    report.started(job)
+    while fetch.result is None:
+        if sockets.cancelled.is_set():
+            fetch.cancel()
+            break
+        step = _attempt(fetch, directory, settings, report, opener, sockets)
+        if isinstance(step, RetryAfter):
+            # The backoff waits on the cancel event rather than in sleep(), so Ctrl-C ends it.
+            sockets.cancelled.wait(step.seconds)
+    assert fetch.result is not None
+    report.finished(fetch.result)
+    return fetch.result
+
+
+def _attempt(
+    fetch: Fetch,
+    directory: Path,
+    settings: Settings,
+    report: Report,
+    opener: urllib.request.OpenerDirector,
+    sockets: Sockets,
+) -> Step | None:
+    request = urllib.request.Request(fetch.url, headers=dict(REQUEST_HEADERS))
+    try:
+        response = opener.open(request, timeout=settings.timeout)
+    except urllib.error.HTTPError as error:
+        # 3xx, 4xx and 5xx arrive as exceptions; each is still a response.
+        response = error
+    except (OSError, http.client.HTTPException, ValueError) as error:
+        return fetch.on_error(*_classify(error, settings, sockets))
+    with response:
+        step = fetch.on_response(
+            response.status,
+            response.headers.get("Location"),
+            response.headers.get("Content-Length"),
+        )
+        if not isinstance(step, ReadBody):
+            return step
+        return _save_body(fetch, response, directory, settings, report, sockets)
+
+
+def _save_body(
+    fetch: Fetch,
+    response: Any,
+    directory: Path,
+    settings: Settings,
+    report: Report,
+    sockets: Sockets,
+) -> Step | None:
+    try:
+        with PartFile(directory, fetch) as part:
+            try:
+                while chunk := response.read1(CHUNK_SIZE):
+                    if sockets.cancelled.is_set():
+                        raise Cancelled
+                    part.write(chunk)
+                    report.received(fetch.job, len(chunk))
+            except (OSError, http.client.HTTPException, Cancelled) as error:
+                return fetch.body_failure(part.received, *_classify(error, settings, sockets))
+            return part.finish()
+    except LocalError as error:
+        return fetch.on_error(LOCAL, str(error))
+
+
+def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[str, str]:
+    if sockets.cancelled.is_set() or isinstance(error, Cancelled):
+        return CANCELLED, "interrupted"
+    if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
+        error = error.reason
+    if isinstance(error, TimeoutError):
+        return TIMEOUT, f"server silent for {settings.timeout:g} s"
+    return CONNECTION, _describe(error)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+

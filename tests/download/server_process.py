@@ -1,0 +1,65 @@
+"""Start `fixture_server.py` as a subprocess on loopback and talk to its control paths.
+
+Shared by `tests/download/` and `parity_tests/test_download.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.download.fixture_server import content
+
+SERVER_SCRIPT = Path(__file__).with_name("fixture_server.py")
+START_TIMEOUT = 20.0
+
+__all__ = ["FixtureServer", "content", "start"]
+
+
+@dataclass
+class FixtureServer:
+    proc: subprocess.Popen[bytes]
+    port: int
+    host: str = "127.0.0.1"
+
+    def url(self, path: str) -> str:
+        return f"http://{self.host}:{self.port}{path}"
+
+    def _get(self, path: str) -> bytes:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(self.url(path), timeout=10) as response:
+            return response.read()
+
+    def stats(self) -> dict:
+        return json.loads(self._get("/_stats"))
+
+    def reset(self) -> None:
+        self._get("/_reset")
+
+    def stop(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start() -> FixtureServer:
+    proc = subprocess.Popen(
+        [sys.executable, str(SERVER_SCRIPT)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    deadline = time.monotonic() + START_TIMEOUT
+    line = proc.stdout.readline().decode()
+    if not line.startswith("port ") or time.monotonic() > deadline:
+        proc.kill()
+        raise AssertionError(f"fixture server did not start: {line!r}")
+    return FixtureServer(proc, int(line.split()[1]))
