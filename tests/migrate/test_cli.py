@@ -99,7 +99,8 @@ def test_argparse_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[s
     with pytest.raises(SystemExit) as stopped:
         main(args)
     assert stopped.value.code == 2
-    assert "usage:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "error:" in err
 
 
 def test_an_unparsable_file_is_reported_and_skipped(
