@@ -263,12 +263,17 @@ def response_head(
     lines = [status_line(status), b"Date: ", http_date(), b"\r\nServer: ", SERVER_NAME, b"\r\n"]
     for name, value in headers:
         lines += (name, b": ", value, b"\r\n")
-    if not keep_alive:
-        lines.append(b"Connection: close\r\n")
-    elif http_version == "1.0":
-        lines.append(b"Connection: keep-alive\r\n")
-    lines.append(b"\r\n")
+    lines += (connection_header(keep_alive, http_version), b"\r\n")
     return b"".join(lines)
+
+
+def connection_header(keep_alive: bool, http_version: str) -> bytes:
+    """The Connection line a response needs: only where the version's default is not meant."""
+    if not keep_alive:
+        return b"Connection: close\r\n"
+    if http_version == "1.0":
+        return b"Connection: keep-alive\r\n"
+    return b""
 
 
 def error_page(status: int) -> bytes:

@@ -24,10 +24,23 @@ from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from rosetta.protocol.http import Event, ProtocolError, Request, error_page, response_head
+from rosetta.protocol.http import (
+    Event,
+    ProtocolError,
+    Request,
+    connection_header,
+    error_page,
+    http_date,
+    response_head,
+    status_line,
+)
 
 INLINE_LIMIT = 64 * 1024
 _INLINE_CACHE_ENTRIES = 256
+_PLAN_CACHE_ENTRIES = 1024
+_OK_DATE = status_line(HTTPStatus.OK) + b"Date: "
+# Requests with these headers get an answer that depends on more than the file: never cached.
+_VARYING_HEADERS = frozenset({b"range", b"if-range", b"if-none-match", b"if-modified-since"})
 _TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 # Our own table, not the system's /etc/mime.types, so every machine answers alike.
 _MIME = mimetypes.MimeTypes()
@@ -53,6 +66,37 @@ class ResponsePlan:
     @property
     def body_length(self) -> int:
         return self.body.length if isinstance(self.body, FileSlice) else len(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class _KnownFile:
+    """A 200 answer already worked out for one target, valid while `revalidate` holds.
+
+    Only targets that reach their file without any symlink are remembered, so checking that
+    every directory on the way is still a real directory (lstat) and the file still the same
+    inode, unchanged (size, mtime, ctime), proves what `os.path.realpath` proved the first
+    time: the file is inside the root. A swapped symlink or a replaced file fails the check.
+    """
+
+    directories: tuple[str, ...]
+    path: str
+    identity: tuple[int, int, int, int, int]
+    fields: bytes  # the head after the Date value, without the Connection line
+    body: bytes | FileSlice
+
+    def revalidate(self) -> bool:
+        try:
+            for directory in self.directories:
+                if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                    return False
+            info = os.lstat(self.path)
+        except (OSError, ValueError):
+            return False
+        return stat.S_ISREG(info.st_mode) and _identity(info) == self.identity
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
 class FileChanged(OSError):
@@ -88,6 +132,7 @@ class StaticSite:
         self._root_prefix = self.root.rstrip(os.sep) + os.sep
         self.inline_limit = inline_limit
         self._inline: dict[str, tuple[int, int, int, bytes]] = {}
+        self._known: dict[bytes, _KnownFile] = {}
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -95,16 +140,32 @@ class StaticSite:
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
-        found = self.resolve(event.target)
+        plain = not any(name in _VARYING_HEADERS for name, _ in event.headers)
+        if plain:
+            known = self._known.get(event.target)
+            if known is not None and known.revalidate():
+                return self._known_response(event, known)
+        candidate = self._candidate(event.target)
+        found = candidate if isinstance(candidate, int) else self._resolve_candidate(candidate)
         if isinstance(found, int):
             return self.error(found, keep_alive=event.keep_alive, request=event)
         path, info = found
-        return self._file_response(event, path, info)
+        plan = self._file_response(event, path, info)
+        if plain and plan.status == HTTPStatus.OK and event.method == "GET":
+            self._remember(event, candidate, path, info, plan)  # type: ignore[arg-type]
+        return plan
 
     # -- mapping a target to a file inside the root --------------------------------------
 
     def resolve(self, target: bytes) -> tuple[str, os.stat_result] | int:
         """The real path and stat of the file a target names, or the error status."""
+        candidate = self._candidate(target)
+        if isinstance(candidate, int):
+            return candidate
+        return self._resolve_candidate(candidate)
+
+    def _candidate(self, target: bytes) -> str | int:
+        """The path a target names under the root, before symlinks; or the error status."""
         if target.startswith(b"/"):
             raw_path = target.split(b"?", 1)[0].split(b"#", 1)[0]
         else:
@@ -124,7 +185,10 @@ class StaticSite:
         parts = [part for part in text.split("/") if part not in ("", ".")]
         if ".." in parts:
             return HTTPStatus.NOT_FOUND
-        found = self._inside(os.path.join(self.root, *parts))
+        return os.path.join(self.root, *parts)
+
+    def _resolve_candidate(self, candidate: str) -> tuple[str, os.stat_result] | int:
+        found = self._inside(candidate)
         if found is None:
             return HTTPStatus.NOT_FOUND
         path, info = found
@@ -145,6 +209,42 @@ class StaticSite:
             return real, os.stat(real)
         except (OSError, ValueError):
             return None
+
+    # -- remembering whole-file answers ---------------------------------------------------
+
+    def _remember(
+        self, request: Request, candidate: str, path: str, info: os.stat_result, plan: ResponsePlan
+    ) -> None:
+        if path not in (candidate, os.path.join(candidate, "index.html")):
+            return  # a symlink on the way: its target may change, so resolve it every time
+        if not path.startswith(self._root_prefix):
+            return
+        names = path[len(self._root_prefix) :].split(os.sep)
+        directories = [self.root]
+        for name in names[:-1]:
+            directories.append(os.path.join(directories[-1], name))
+        head = plan.head
+        fields_start = head.index(b"\r\n", head.index(b"\r\nDate: ") + 2)
+        fields_end = len(head) - 2 - len(connection_header(plan.keep_alive, request.http_version))
+        if len(self._known) >= _PLAN_CACHE_ENTRIES:
+            self._known.clear()
+        self._known[request.target] = _KnownFile(
+            tuple(directories), path, _identity(info), head[fields_start:fields_end], plan.body
+        )
+
+    def _known_response(self, request: Request, known: _KnownFile) -> ResponsePlan:
+        keep_alive = request.keep_alive
+        head = b"".join(
+            (
+                _OK_DATE,
+                http_date(),
+                known.fields,
+                connection_header(keep_alive, request.http_version),
+                b"\r\n",
+            )
+        )
+        body = known.body if request.method == "GET" else b""
+        return ResponsePlan(HTTPStatus.OK, head, body, keep_alive)
 
     # -- building responses --------------------------------------------------------------
 

@@ -1,0 +1,144 @@
+"""StaticSite remembers whole-file answers: the remembered answer must be byte-identical to a
+fresh one, and no change on disk (a swapped symlink, a replaced file, a new hard link) may make
+it serve anything the full resolution would refuse."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from rosetta.protocol.http import HTTPConnection
+from rosetta.protocol.static import FileSlice, ResponsePlan, StaticSite
+
+SECRET = b"SECRET-OUTSIDE-THE-ROOT"
+DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> tuple[Path, Path]:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "page.txt").write_bytes(SECRET)
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    (root / "index.html").write_bytes(b"<h1>index</h1>")
+    (root / "sub" / "page.txt").write_bytes(b"inside page")
+    (root / "sub" / "index.html").write_bytes(b"sub index")
+    (root / "big.bin").write_bytes(os.urandom(100_000))
+    (root / "alias.txt").symlink_to(root / "sub" / "page.txt")
+    return root, outside
+
+
+def ask(site: StaticSite, target: str, *headers: str, method: str = "GET",
+        version: str = "1.1") -> ResponsePlan:
+    lines = [f"{method} {target} HTTP/{version}", "Host: t", *headers]
+    conn = HTTPConnection()
+    conn.receive_data(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    (event,) = list(conn.events())
+    return site.respond(event)
+
+
+def wire(plan: ResponsePlan) -> bytes:
+    body = plan.body
+    if isinstance(body, FileSlice):
+        with open(body.path, "rb") as file:
+            file.seek(body.offset)
+            body = file.read(body.length)
+    return DATE.sub(b"\r\nDate: X\r\n", plan.head) + body
+
+
+@pytest.mark.parametrize("target", ["/", "/sub/", "/sub", "/sub/page.txt", "/big.bin",
+                                    "/alias.txt", "/sub/page.txt?q=1", "/%73ub/page.txt"])
+@pytest.mark.parametrize(
+    ("method", "version", "headers"),
+    [
+        ("GET", "1.1", ()),
+        ("HEAD", "1.1", ()),
+        ("GET", "1.1", ("Connection: close",)),
+        ("GET", "1.0", ()),
+        ("GET", "1.0", ("Connection: keep-alive",)),
+        ("GET", "1.1", ("Range: bytes=2-5",)),
+        ("GET", "1.1", ("If-None-Match: *",)),
+    ],
+)
+def test_remembered_answers_are_byte_identical(
+    tree: tuple[Path, Path], target: str, method: str, version: str, headers: tuple[str, ...]
+) -> None:
+    root, _ = tree
+    warm = StaticSite(root)
+    ask(warm, target)  # a plain GET first, so the answer is remembered if it can be
+    again = ask(warm, target, *headers, method=method, version=version)
+    fresh = ask(StaticSite(root), target, *headers, method=method, version=version)
+    assert again.status == fresh.status
+    assert again.keep_alive == fresh.keep_alive
+    assert wire(again) == wire(fresh)
+
+
+def test_a_directory_swapped_for_a_symlink_out_is_refused(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    site = StaticSite(root)
+    assert ask(site, "/sub/page.txt").body == b"inside page"
+    os.rename(root / "sub", root / "old-sub")
+    (root / "sub").symlink_to(outside, target_is_directory=True)
+    plan = ask(site, "/sub/page.txt")
+    assert plan.status == 404
+    assert SECRET not in wire(plan)
+
+
+def test_a_hard_link_outside_does_not_keep_a_swapped_path_served(
+    tree: tuple[Path, Path],
+) -> None:
+    root, outside = tree
+    site = StaticSite(root)
+    assert ask(site, "/sub/page.txt").status == 200
+    (outside / "moved").mkdir()
+    os.link(root / "sub" / "page.txt", outside / "moved" / "page.txt")
+    os.rename(root / "sub", root / "old-sub")
+    (root / "sub").symlink_to(outside / "moved", target_is_directory=True)
+    assert ask(site, "/sub/page.txt").status == 404
+
+
+def test_a_file_replaced_by_a_symlink_out_is_refused(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    site = StaticSite(root)
+    assert ask(site, "/sub/page.txt").status == 200
+    (root / "sub" / "page.txt").unlink()
+    (root / "sub" / "page.txt").symlink_to(outside / "page.txt")
+    plan = ask(site, "/sub/page.txt")
+    assert plan.status == 404
+    assert SECRET not in wire(plan)
+
+
+def test_a_retargeted_symlink_inside_is_followed_anew(tree: tuple[Path, Path]) -> None:
+    root, outside = tree
+    site = StaticSite(root)
+    assert ask(site, "/alias.txt").body == b"inside page"
+    (root / "alias.txt").unlink()
+    (root / "alias.txt").symlink_to(outside / "page.txt")
+    assert ask(site, "/alias.txt").status == 404
+    (root / "alias.txt").unlink()
+    (root / "alias.txt").symlink_to(root / "index.html")
+    assert ask(site, "/alias.txt").body == b"<h1>index</h1>"
+
+
+def test_a_rewritten_file_is_served_new(tree: tuple[Path, Path]) -> None:
+    root, _ = tree
+    site = StaticSite(root)
+    assert ask(site, "/sub/page.txt").body == b"inside page"
+    replacement = root / "sub" / "page.new"
+    replacement.write_bytes(b"a new and longer page")
+    os.replace(replacement, root / "sub" / "page.txt")
+    plan = ask(site, "/sub/page.txt")
+    assert plan.body == b"a new and longer page"
+    assert b"Content-Length: 21\r\n" in plan.head
+
+
+def test_a_removed_file_is_404(tree: tuple[Path, Path]) -> None:
+    root, _ = tree
+    site = StaticSite(root)
+    assert ask(site, "/big.bin").status == 200
+    (root / "big.bin").unlink()
+    assert ask(site, "/big.bin").status == 404
