@@ -170,7 +170,7 @@ MODELS: tuple[Model, ...] = (
         "modern.protocol", "echo http", "§5 §6",
         "asyncio.Protocol callbacks on a transport, pause_reading on pause_writing, sendfile",
         counterparts="classic.select_echo classic.select_writelist classic.epoll_server",
-        needs="uvloop", options=LOOP_OPTION,
+        needs="uvloop", options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
     # --- modern downloaders (issue 5) ---
     _model(
