@@ -166,6 +166,13 @@ MODELS: tuple[Model, ...] = (
         counterparts="classic.nonblocking", needs="uvloop",
         options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
+    Model(
+        name="modern.aiohttp", module="modern.aiohttp_server", jobs=frozenset({"http"}),
+        section="web server",
+        summary="aiohttp.web with a static route (index.html for directories)",
+        counterparts=("classic.gevent_server",), needs=("aiohttp", "uvloop"),
+        options={**LOOP_OPTION, "workers": ANY_COUNT},
+    ),
     _model(
         "modern.protocol", "echo http", "§5 §6",
         "asyncio.Protocol callbacks on a transport, pause_reading on pause_writing, sendfile",
