@@ -432,6 +432,9 @@ class _Bindings(_Reader):
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._bind(node.target, node.value)
+        declared = self.annotation_kind(node.annotation.annotation)
+        if isinstance(node.target, cst.Name) and declared is not None:
+            self.kinds.setdefault(node.target, declared)
 
     def _bind_loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and self.kind_of(iterable) == GREENLETS:
@@ -621,7 +624,13 @@ def scan_source(
     source: bytes | str, path: str = "<string>", select: Collection[str] | None = None
 ) -> list[Finding]:
     """The findings of one file's source; raises Unparsable."""
-    wrapper = MetadataWrapper(parse(source))
+    module = parse(source)
+    # Every finding starts from an import of gevent or greenlet, so a file that never spells
+    # either has none; it is still parsed, so that a broken file is reported either way.
+    text = source if isinstance(source, str) else source.decode("latin-1")
+    if "gevent" not in text and "greenlet" not in text:
+        return []
+    wrapper = MetadataWrapper(module)
     return [
         Finding(path, hit.line, hit.column, hit.rule, hit.name)
         for hit in analyse(wrapper)

@@ -154,3 +154,22 @@ def test_directories_are_walked_without_hidden_and_cache_directories(tmp_path: P
 def test_a_missing_path_raises() -> None:
     with pytest.raises(FileNotFoundError):
         list(python_files([Path("/nonexistent/for/sure")]))
+
+
+def test_annotations_tell_what_a_name_holds() -> None:
+    source = (
+        "import gevent\n"
+        "def make(): ...\n"
+        "jobs: list[gevent.Greenlet] = make()\n"
+        "for job in jobs:\n"
+        "    job.kill()\n"
+        "def first() -> gevent.Greenlet: ...\n"
+        "first().join()\n"
+        "def stop(main: gevent.Greenlet | None) -> None:\n"
+        "    main.get()\n"
+    )
+    assert [(f.line, f.rule) for f in scan_source(source)] == [
+        (3, "greenlet-class"), (5, "greenlet-kill"),
+        (6, "greenlet-class"), (7, "greenlet-join"),
+        (8, "greenlet-class"), (9, "greenlet-get"),
+    ]
