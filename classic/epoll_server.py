@@ -181,13 +181,17 @@ class EpollServer:
                 return  # level-triggered: reported again while more is readable
 
     def offline(self, fd: int, *, announce: bool = True) -> None:
-        self.epoll.unregister(fd)
-        self.connections[fd].close()
-        if announce:
-            self.console.event(f"{show_peer(self.addresses[fd])} offline")
-        del self.connections[fd], self.addresses[fd], self.replies[fd], self.masks[fd]
+        # Forget the client first, so that a signal arriving half-way through (SIGTERM
+        # raises KeyboardInterrupt anywhere) never leaves an entry behind to close twice.
+        sock = self.connections.pop(fd)
+        addr = self.addresses.pop(fd)
+        self.replies.pop(fd)
+        self.masks.pop(fd)
         self.outboxes.pop(fd).discard()
-
+        self.epoll.unregister(fd)
+        sock.close()
+        if announce:
+            self.console.event(f"{show_peer(addr)} offline")
 
 if __name__ == "__main__":
     from rosetta.cli import module_main

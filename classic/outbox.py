@@ -82,6 +82,11 @@ class Outbox:
             self.closing = True
 
     @property
+    def buffered(self) -> int:
+        """Bytes held in memory (file bytes count only once read)."""
+        return self._buffered
+
+    @property
     def backlog(self) -> int:
         """Bytes queued, counting file bytes not read yet."""
         return self._buffered + self._file_bytes

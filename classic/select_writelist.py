@@ -75,8 +75,11 @@ def _serve(
         for watched in (input_list, output_list):
             if sock in watched:
                 watched.remove(sock)
-        message_queue.pop(sock).discard()
-        del replies[sock], addresses[sock]
+        queue = message_queue.pop(sock, None)
+        if queue is not None:
+            queue.discard()
+        replies.pop(sock, None)
+        addresses.pop(sock, None)
         sock.close()
 
     def settle(sock: socket.socket) -> None:

@@ -1,0 +1,461 @@
+"""The readiness family (§4 non-blocking, §5a/§5b select, §6 epoll): their shared outbox, and
+the course bugs each one fixes, each shown by a case the course's listing got wrong."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from classic.outbox import FILE_CHUNK, HIGH_WATER, Outbox
+from parity_tests.clients import connect, echo_roundtrip, is_closed_by_peer, recv_exactly
+from parity_tests.harness import (
+    READY_LINE,
+    ServerProcess,
+    assert_clean_stop,
+    server_command,
+    start_server,
+)
+from rosetta.protocol.http import HTTPConnection
+from rosetta.protocol.static import FileChanged, StaticSite
+
+READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
+    ("classic.nonblocking", {}),
+    ("classic.select_echo", {}),
+    ("classic.select_writelist", {}),
+    ("classic.epoll_server", {"trigger": "edge"}),
+    ("classic.epoll_server", {"trigger": "level"}),
+]
+MODEL_IDS = [name + "".join(f"[{v}]" for v in options.values()) for name, options in
+             READINESS_MODELS]
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def ready_port(ready_line: str) -> int:
+    match = READY_LINE.match(ready_line.rstrip("\n"))
+    assert match, ready_line
+    return int(match["port"])
+
+
+def server_pid(server: ServerProcess) -> int:
+    return int(server.ready_line.rsplit("pid=", 1)[1].rstrip(")"))
+
+
+def open_descriptor_count(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+@pytest.fixture
+def stopped_cleanly() -> Iterator[list[ServerProcess]]:
+    """Servers appended here are stopped at the end and must exit 0 without a traceback."""
+    servers: list[ServerProcess] = []
+    yield servers
+    for server in servers:
+        assert_clean_stop(server)
+
+
+# -- the outbox ----------------------------------------------------------------------------
+
+
+def nonblocking_pair(buffer_size: int = 4096) -> tuple[socket.socket, socket.socket]:
+    ours, theirs = socket.socketpair()
+    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_size)
+    ours.setblocking(False)
+    theirs.settimeout(5)
+    return ours, theirs
+
+
+def drain(outbox: Outbox, ours: socket.socket, theirs: socket.socket, limit: int) -> bytes:
+    """Flush and read alternately until the outbox is empty; everything that came out."""
+    received = bytearray()
+    for _ in range(100_000):
+        outbox.flush(ours)
+        if outbox.empty:
+            break
+        received += theirs.recv(1 << 20)
+        assert len(received) <= limit
+    theirs.setblocking(False)
+    try:
+        while chunk := theirs.recv(1 << 20):
+            received += chunk
+    except BlockingIOError:
+        pass
+    return bytes(received)
+
+
+def test_outbox_keeps_what_a_partial_send_left() -> None:
+    ours, theirs = nonblocking_pair()
+    with ours, theirs:
+        payload = os.urandom(1_000_000)
+        outbox = Outbox()
+        outbox.put(payload)
+        sent = outbox.flush(ours)
+        assert 0 < sent < len(payload)  # the course's single send() stopped here
+        assert outbox.backlog == len(payload) - sent
+        assert drain(outbox, ours, theirs, len(payload)) == payload
+        assert outbox.backlog == 0
+
+
+def test_outbox_delivers_every_byte_in_order() -> None:
+    ours, theirs = nonblocking_pair()
+    with ours, theirs:
+        parts = [os.urandom(size) for size in (1, 70_000, 3, 250_000, 17)]
+        outbox = Outbox()
+        for part in parts:
+            outbox.put(part)
+        assert drain(outbox, ours, theirs, sum(map(len, parts))) == b"".join(parts)
+
+
+def plan_for(site: StaticSite, raw: bytes):  # type: ignore[no-untyped-def]
+    conn = HTTPConnection()
+    conn.receive_data(raw)
+    (event,) = list(conn.events())
+    return site.respond(event)
+
+
+def test_outbox_reads_a_large_file_lazily_in_chunks(tmp_path: Path) -> None:
+    content = os.urandom(3 * 1024 * 1024)
+    (tmp_path / "big.bin").write_bytes(content)
+    plan = plan_for(StaticSite(tmp_path), b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+    ours, theirs = nonblocking_pair()
+    with ours, theirs:
+        outbox = Outbox()
+        outbox.put_plan(plan)
+        assert outbox.backlog == len(plan.head) + len(content)
+        outbox.flush(ours)
+        # The socket took a little; at most one chunk of the file is in memory.
+        assert outbox.buffered <= FILE_CHUNK
+        received = drain(outbox, ours, theirs, len(plan.head) + len(content))
+    assert received == plan.head + content
+
+
+def test_outbox_closes_after_a_response_that_ends_the_connection(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"hello")
+    site = StaticSite(tmp_path)
+    keep = plan_for(site, b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    close = plan_for(site, b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    ours, theirs = nonblocking_pair()
+    with ours, theirs:
+        outbox = Outbox()
+        outbox.put_plan(keep)
+        assert outbox.wants_input and not outbox.closing
+        outbox.put_plan(close)
+        assert not outbox.wants_input and not outbox.finished
+        outbox.flush(ours)
+        assert outbox.finished
+
+
+def test_outbox_stops_input_above_the_high_water_mark() -> None:
+    outbox = Outbox()
+    outbox.put(b"x" * HIGH_WATER)
+    assert outbox.wants_input
+    outbox.put(b"x")
+    assert not outbox.wants_input
+
+
+@pytest.mark.parametrize("change", ["truncate", "delete"])
+def test_outbox_reports_a_file_that_changed_under_it(tmp_path: Path, change: str) -> None:
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(1024 * 1024))
+    plan = plan_for(StaticSite(tmp_path), b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+    if change == "truncate":
+        path.write_bytes(b"short")
+    else:
+        path.unlink()
+    ours, theirs = nonblocking_pair(1 << 20)
+    with ours, theirs, pytest.raises(FileChanged):
+        outbox = Outbox()
+        outbox.put_plan(plan)
+        drain(outbox, ours, theirs, 4 << 20)
+
+
+# -- every model of the family ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("model", "options"), READINESS_MODELS, ids=MODEL_IDS)
+def test_closed_clients_leave_no_descriptor_behind(
+    model: str, options: dict[str, str], stopped_cleanly: list[ServerProcess]
+) -> None:
+    """§4 collected closed clients in a misspelled list and §6 never deleted its dict
+    entries: closed sockets stayed. Here every descriptor is released."""
+    server = start_server("echo", model, options)
+    stopped_cleanly.append(server)
+    pid = server_pid(server)
+    baseline = open_descriptor_count(pid)
+    clients = [connect(server.address) for _ in range(30)]
+    for index, sock in enumerate(clients):
+        sock.sendall(b"%d" % index)
+        assert recv_exactly(sock, len(b"%d" % index)) == b"%d" % index
+    assert open_descriptor_count(pid) >= baseline + 30
+    for sock in clients:
+        sock.close()
+    assert wait_until(lambda: open_descriptor_count(pid) == baseline)
+    assert echo_roundtrip(server.address, b"still serving") == b"still serving"
+
+
+@pytest.mark.parametrize(("model", "options"), READINESS_MODELS, ids=MODEL_IDS)
+def test_runs_as_a_module_with_the_course_messages(
+    model: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    """`python -m classic.<module>` goes through the CLI, so it prints the ready line and,
+    with -v, the course's per-message lines; it stops on SIGTERM with exit code 0."""
+    argv = [sys.executable, "-m", model, "echo", "--port", "0", "-v"]
+    for key, value in options.items():
+        argv += [f"--{key}", value]
+    out_path = tmp_path / "out"
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        assert wait_until(lambda: b"\n" in out_path.read_bytes())
+        ready_line = out_path.read_text().splitlines()[0]
+        assert ready_line.startswith("rosetta: listening on tcp://127.0.0.1:")
+        assert f"(model={model}, pid={proc.pid})" in ready_line
+        port = ready_port(ready_line)
+        assert echo_roundtrip(("127.0.0.1", port), b"course message") == b"course message"
+        goodbye = "offline" if model == "classic.epoll_server" else "client closed"
+        assert wait_until(lambda: goodbye in out_path.read_text())
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert b"Traceback" not in stderr
+    output = out_path.read_text()
+    if model == "classic.epoll_server":
+        assert "new client" in output and "recv:course message" in output
+        assert "offline" in output
+    else:
+        assert "now serving" in output and "]:course message" in output
+
+
+# -- §6 epoll, edge-triggered: the bursts the course's listing stranded ------------------------
+
+
+@pytest.fixture(params=["edge", "level"])
+def epoll_server(
+    request: pytest.FixtureRequest, stopped_cleanly: list[ServerProcess]
+) -> ServerProcess:
+    server = start_server("echo", "classic.epoll_server", {"trigger": request.param})
+    stopped_cleanly.append(server)
+    return server
+
+
+def test_epoll_three_megabytes_in_one_burst(epoll_server: ServerProcess) -> None:
+    """One recv per edge would read 64 KiB of the burst and strand the rest."""
+    payload = os.urandom(3 * 1024 * 1024)
+    with connect(epoll_server.address) as sock:
+        sock.sendall(payload)  # the server echoes as it reads; our buffers hold the echo
+        assert recv_exactly(sock, len(payload)) == payload
+
+
+def test_epoll_fifty_connections_in_one_burst(epoll_server: ServerProcess) -> None:
+    """One accept per edge would leave 49 of them waiting in the backlog for ever."""
+    clients = []
+    try:
+        for _ in range(50):
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            sock.connect_ex(epoll_server.address)
+            clients.append(sock)
+        for sock in clients:
+            sock.settimeout(10)
+        for index, sock in enumerate(clients):
+            sock.sendall(b"burst %d" % index)
+        for index, sock in enumerate(clients):
+            assert recv_exactly(sock, len(b"burst %d" % index)) == b"burst %d" % index
+    finally:
+        for sock in clients:
+            sock.close()
+
+
+def test_epoll_rejects_an_unknown_trigger() -> None:
+    result = subprocess.run(
+        server_command("echo", "classic.epoll_server", {"trigger": "sideways"}),
+        capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert b"Traceback" not in result.stderr
+    assert b"--trigger" in result.stderr
+
+
+# -- §5b select with a write list: the exceptional list --------------------------------------
+
+
+def test_select_writelist_closes_a_socket_in_the_exceptional_list(
+    stopped_cleanly: list[ServerProcess],
+) -> None:
+    server = start_server("echo", "classic.select_writelist")
+    stopped_cleanly.append(server)
+    with connect(server.address) as bystander, connect(server.address) as urgent:
+        urgent.send(b"!", socket.MSG_OOB)
+        assert is_closed_by_peer(urgent)
+        bystander.sendall(b"unaffected")
+        assert recv_exactly(bystander, 10) == b"unaffected"
+    assert "exceptional condition" in server.stdout()
+
+
+# -- §5a select on stdin ------------------------------------------------------------------------
+
+
+def start_select_echo(stdin: int | None, **popen: object) -> tuple[subprocess.Popen[bytes], int]:
+    proc = subprocess.Popen(
+        server_command("echo", "classic.select_echo"),
+        stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,  # type: ignore[call-overload]
+    )
+    assert proc.stdout is not None
+    ready_line = proc.stdout.readline().decode()
+    assert ready_line.startswith("rosetta: listening on tcp://"), proc.stderr
+    return proc, ready_port(ready_line)
+
+
+def test_select_echo_stops_on_a_line_from_a_pipe_and_closes_clients() -> None:
+    proc, port = start_select_echo(subprocess.PIPE)
+    assert proc.stdin is not None
+    try:
+        with connect(("127.0.0.1", port)) as client:
+            client.sendall(b"before the line")
+            assert recv_exactly(client, 15) == b"before the line"
+            proc.stdin.write(b"\n")
+            proc.stdin.flush()
+            assert proc.wait(timeout=15) == 0
+            assert is_closed_by_peer(client)  # the course left its clients open
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        _, stderr = proc.communicate(timeout=15)
+    assert b"Traceback" not in stderr
+
+
+def test_select_echo_keeps_serving_when_the_pipe_ends_without_a_line() -> None:
+    proc, port = start_select_echo(subprocess.PIPE)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(b"no newline")
+        proc.stdin.close()
+        time.sleep(0.2)
+        assert echo_roundtrip(("127.0.0.1", port), b"after EOF") == b"after EOF"
+        assert proc.poll() is None
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read()
+    assert proc.returncode == 0
+    assert b"Traceback" not in stderr
+
+
+def test_select_echo_serves_with_stdin_closed() -> None:
+    def close_stdin() -> None:
+        os.close(0)
+
+    proc, port = start_select_echo(None, preexec_fn=close_stdin)
+    try:
+        assert echo_roundtrip(("127.0.0.1", port), b"no stdin at all") == b"no stdin at all"
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=15)
+    assert proc.returncode == 0
+    assert b"Traceback" not in stderr
+
+
+def test_select_echo_sendall_delivers_everything_to_a_slow_reader(
+    stopped_cleanly: list[ServerProcess],
+) -> None:
+    """§5a's one `send` dropped what did not fit; `sendall` waits for a reader that is late
+    (holding the others up meanwhile, the model's documented cost) and loses nothing."""
+    server = start_server("echo", "classic.select_echo")
+    stopped_cleanly.append(server)
+    flood = os.urandom(4 * 1024 * 1024)
+    echoed: list[bytes] = []
+    with connect(server.address) as slow, connect(server.address) as other:
+        sender = threading.Thread(target=slow.sendall, args=(flood,), daemon=True)
+        sender.start()
+        time.sleep(0.3)  # not reading yet: the server's sendall to us blocks
+        other.sendall(b"waiting")
+        reader = threading.Thread(
+            target=lambda: echoed.append(recv_exactly(slow, len(flood))), daemon=True
+        )
+        reader.start()
+        assert recv_exactly(other, 7) == b"waiting"
+        reader.join(30)
+        sender.join(30)
+    assert echoed == [flood]
+
+
+# -- §4's client ---------------------------------------------------------------------------------
+
+
+def run_client(port: int, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "classic.nonblocking_client", "--port", str(port), *args],
+        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+    )
+
+
+def test_nonblocking_client_checks_every_echo(stopped_cleanly: list[ServerProcess]) -> None:
+    server = start_server("echo", "classic.nonblocking")
+    stopped_cleanly.append(server)
+    result = run_client(server.port, "--connections", "100", "--rounds", "5")
+    assert result.returncode == 0, result.stderr
+    assert "100 connections x 5 rounds: 500 echoes, all correct" in result.stdout
+
+
+def test_nonblocking_client_fails_on_a_wrong_echo() -> None:
+    """Against a server that answers in upper case, every echo is wrong: exit 1."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def shouting_server() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=_shout, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=shouting_server, daemon=True)
+    thread.start()
+    try:
+        result = run_client(listener.getsockname()[1], "--connections", "3", "--rounds", "2")
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert result.returncode == 1
+    assert "6 echoes, 6 wrong" in result.stdout
+    assert "expected b'connection 0 round 0\\n'" in result.stderr
+
+
+def _shout(conn: socket.socket) -> None:
+    with conn:
+        conn.settimeout(10)
+        try:
+            while data := conn.recv(1024):
+                conn.sendall(data.upper())
+        except OSError:
+            pass
+
+
+def test_nonblocking_client_reports_a_refused_connection_in_one_line() -> None:
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    result = run_client(port, "--connections", "2")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "cannot connect" in result.stderr
