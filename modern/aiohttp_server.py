@@ -71,7 +71,7 @@ def make_app(root: str | os.PathLike[str] | None = None) -> web.Application:
         from rosetta.cli import BUNDLED_SITE
 
         root = os.environ.get(ROOT_ENV) or BUNDLED_SITE
-    app = web.Application()
+    app = web.Application(handler_args=HANDLER_LIMITS)
     app[SITE_KEY] = StaticSite(root)
     app.router.add_route("*", "/{path:.*}", static_file)
     return app
@@ -127,8 +127,7 @@ def serve_http(
 
     async def main(stopping: asyncio.Event) -> None:
         runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS,
-            **HANDLER_LIMITS,
+            app, handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
         )
         await runner.setup()
         try:
