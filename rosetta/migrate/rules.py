@@ -163,6 +163,15 @@ RULES: tuple[Rule, ...] = (
         "gevent.wait() with no argument waits for the whole hub (every greenlet); asyncio has "
         "no such call: wait for the tasks you hold, or let asyncio.run return",
     ),
+    Rule(
+        "signal-handler",
+        "gevent.signal_handler(signum, handler, *args)",
+        "loop.add_signal_handler(signum, callback, *args) (Unix), or nothing for SIGINT: "
+        "asyncio.run / asyncio.Runner already cancel the main task on Ctrl-C",
+        "gevent runs the handler in a new greenlet, where it may wait; add_signal_handler runs "
+        "a plain callback on the loop, which must not block (make it create a task or set an "
+        "event), and loop.remove_signal_handler(signum) replaces .cancel()",
+    ),
     # --- time ---
     Rule(
         "sleep",

@@ -1,5 +1,7 @@
 """gevent's servers, thread pools, and its cooperative versions of standard modules."""
 
+import signal
+
 import gevent
 import gevent.select
 import gevent.socket
@@ -30,3 +32,5 @@ def main() -> None:
     gevent.select.select([conn], [], [], 1.0)  # expect: gevent-select
     gevent.subprocess.run(["true"])  # expect: gevent-subprocess
     print(context, gevent.config)  # expect: other
+    on_sigint = gevent.signal_handler(signal.SIGINT, print, "stopping")  # expect: signal-handler
+    on_sigint.cancel()
