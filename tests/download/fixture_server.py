@@ -110,9 +110,12 @@ async def respond(
         writer.write(head(200, "OK", {"Content-Length": str(size)}))
         step = -(-size // pieces)
         for start in range(0, size, step):
+            if start:
+                # Pauses only between pieces: once the last byte is out, the client is done
+                # and this request must no longer count as in flight.
+                await asyncio.sleep(delay)
             writer.write(body[start : start + step])
             await writer.drain()
-            await asyncio.sleep(delay)
         return True
     if kind == "status":
         code = int(parts[1])
