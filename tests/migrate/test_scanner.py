@@ -173,3 +173,18 @@ def test_annotations_tell_what_a_name_holds() -> None:
         (6, "greenlet-class"), (7, "greenlet-join"),
         (8, "greenlet-class"), (9, "greenlet-get"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("from gevent import socket\nsocket.create_connection(a)\n", [(2, "gevent-socket")]),
+        ("import gevent.monkey as m\nm.patch_all()\n", [(2, "monkey-patch-all")]),
+        ("from gevent.pool import Pool as P\nP(2)\n", [(2, "pool")]),
+        ("from gevent import Timeout as T\nwith T(1, False):\n    pass\n", [(2, "timeout-silent")]),
+        ("import gevent.queue\nq = gevent.queue.JoinableQueue()\n", [(2, "joinable-queue")]),
+        ("from gevent import sleep as nap\nnap(seconds=0)\n", [(2, "sleep-zero")]),
+    ],
+)
+def test_more_import_forms(source: str, expected: list[tuple[int, str]]) -> None:
+    assert [(f.line, f.rule) for f in scan_source(source)] == expected
