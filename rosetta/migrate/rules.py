@@ -152,9 +152,9 @@ RULES: tuple[Rule, ...] = (
         "greenlet-exit",
         "gevent.GreenletExit",
         "asyncio.CancelledError",
-        "both derive from BaseException; a greenlet that catches GreenletExit simply ends, but "
-        "a task that catches CancelledError must re-raise it after cleaning up, or TaskGroup "
-        "and asyncio.timeout stop working",
+        "both derive from BaseException; a greenlet may catch GreenletExit, clean up and "
+        "return, but a task that catches CancelledError must re-raise it after cleaning up, "
+        "or TaskGroup and asyncio.timeout stop working",
     ),
     Rule(
         "wait",
