@@ -119,9 +119,12 @@ class EpollServer:
             except ConnectionAbortedError:
                 continue
             except OSError as error:
-                if accept_failed(error, self.console):
-                    return
-                raise
+                if not accept_failed(error, self.console):
+                    raise
+                # Out of descriptors, with clients still waiting: re-arming re-checks the
+                # listener, so in edge mode they are tried again rather than stranded.
+                self.epoll.modify(server.fileno(), select.EPOLLIN | self.trigger_flag)
+                return
             client.setblocking(False)
             fd = client.fileno()
             self.connections[fd] = client

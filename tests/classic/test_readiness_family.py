@@ -4,6 +4,7 @@ the course bugs each one fixes, each shown by a case the course's listing got wr
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -459,3 +460,48 @@ def test_nonblocking_client_reports_a_refused_connection_in_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "cannot connect" in result.stderr
+
+
+# -- out of descriptors ----------------------------------------------------------------------
+
+LOW_FD_LIMIT = 40
+
+
+def _low_fd_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW_FD_LIMIT, LOW_FD_LIMIT))
+
+
+@pytest.mark.parametrize(("model", "options"), READINESS_MODELS, ids=MODEL_IDS)
+def test_out_of_descriptors_pauses_accepting_and_recovers(
+    model: str, options: dict[str, str], tmp_path: Path
+) -> None:
+    """With a hard limit it cannot raise, accept() fails with EMFILE: the server warns, keeps
+    serving the clients it has, and accepts the waiting ones once descriptors are free."""
+    stdout_path, stderr_path = tmp_path / "out", tmp_path / "err"
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        proc = subprocess.Popen(
+            server_command("echo", model, options), stdout=out, stderr=err,
+            stdin=subprocess.DEVNULL, preexec_fn=_low_fd_limit,
+        )
+    clients: list[socket.socket] = []
+    try:
+        assert wait_until(lambda: b"\n" in stdout_path.read_bytes())
+        address = ("127.0.0.1", ready_port(stdout_path.read_text().splitlines()[0]))
+        # More clients than the server has descriptors: the last ones wait in its backlog.
+        clients = [connect(address) for _ in range(LOW_FD_LIMIT + 10)]
+        assert wait_until(lambda: b"cannot accept a client" in stderr_path.read_bytes())
+        clients[0].sendall(b"first")
+        assert recv_exactly(clients[0], 5) == b"first"
+        for sock in clients[:20]:
+            sock.close()
+        for index, sock in enumerate(clients[20:]):
+            sock.sendall(b"late %d" % index)
+            assert recv_exactly(sock, len(b"late %d" % index)) == b"late %d" % index
+    finally:
+        for sock in clients:
+            sock.close()
+        proc.terminate()
+        proc.wait(timeout=15)
+    stderr = stderr_path.read_text()
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr
