@@ -4,8 +4,10 @@ Every download model writes through `PartFile`, so all of them keep the same pro
 body arrives it goes to `NAME.part` (created afresh, never through a symlink); only when it
 ended and its length matched `Content-Length` is it renamed to `NAME` with `os.replace`, which
 is atomic, so a file already called `NAME` is either left as it was or replaced by a complete
-one, never by a partial one. Any other way out of the `with` block (an error, a cancelled
-task, a killed greenlet, Ctrl-C) removes the `.part` file.
+one, never by a partial one. A stale `NAME.part` (from a killed run) is removed first, and the
+new one is created exclusively, so writing can never follow a planted symlink. Any other way
+out of the `with` block (an error, a cancelled task, a killed greenlet, Ctrl-C) removes the
+`.part` file.
 
 Kept out of `rosetta.protocol`, which never touches a file.
 """
@@ -21,7 +23,9 @@ from types import TracebackType
 
 from rosetta.protocol.download import LOCAL, Fetch, Step
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+# O_EXCL: the .part is always a new file of ours, never one that appeared in the meantime
+# (a symlink planted there included).
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
 
 # Every .part file not yet renamed or removed, so an interrupted run can sweep up behind
 # threads it cannot stop (see `discard_all`).
@@ -35,6 +39,8 @@ class LocalError(Exception):
 
 def prepare_directory(directory: Path) -> Path:
     """The output directory, created if missing; LocalError if it cannot be."""
+    if directory.exists() and not directory.is_dir():
+        raise LocalError(f"not a directory: {str(directory)!r}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -59,6 +65,10 @@ class PartFile:
 
     def __enter__(self) -> PartFile:
         try:
+            # A .part left by a killed run (or anything else under that name) is ours to
+            # remove: the name is reserved for this download.
+            with contextlib.suppress(FileNotFoundError):
+                self.part_path.unlink()
             self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
         except OSError as error:
             raise LocalError(f"cannot create {self.part_path.name}: {_reason(error)}") from None

@@ -1,0 +1,120 @@
+"""rosetta.download_files: NAME.part, the length check, the rename, and nothing partial left."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from rosetta import download_files
+from rosetta.download_files import LocalError, PartFile, prepare_directory
+from rosetta.protocol import download as protocol
+from rosetta.protocol.download import Fetch, GiveUp, Job, RetryPolicy
+
+NO_RETRY = RetryPolicy(retries=0)
+
+
+def fetch_for(name: str, content_length: str | None) -> Fetch:
+    fetch = Fetch(Job(0, f"http://h.test/{name}", name), NO_RETRY)
+    fetch.on_response(200, None, content_length)
+    return fetch
+
+
+def test_a_complete_body_is_renamed_into_place(tmp_path: Path) -> None:
+    fetch = fetch_for("a.bin", "6")
+    with PartFile(tmp_path, fetch) as part:
+        part.write(b"abc")
+        assert (tmp_path / "a.bin.part").read_bytes() == b"abc"
+        assert not (tmp_path / "a.bin").exists()
+        part.write(b"def")
+        assert part.finish() is None
+    assert [path.name for path in tmp_path.iterdir()] == ["a.bin"]
+    assert (tmp_path / "a.bin").read_bytes() == b"abcdef"
+    assert fetch.result is not None and fetch.result.ok
+    assert fetch.result.sha256 == hashlib.sha256(b"abcdef").hexdigest()
+
+
+def test_a_short_body_leaves_neither_file_nor_part(tmp_path: Path) -> None:
+    fetch = fetch_for("a.bin", "10")
+    with PartFile(tmp_path, fetch) as part:
+        part.write(b"abc")
+        assert isinstance(part.finish(), GiveUp)
+    assert list(tmp_path.iterdir()) == []
+    assert fetch.result is not None and fetch.result.kind == protocol.INCOMPLETE
+
+
+@pytest.mark.parametrize("error", [ConnectionResetError, KeyboardInterrupt, SystemExit])
+def test_any_way_out_removes_the_part(tmp_path: Path, error: type[BaseException]) -> None:
+    with pytest.raises(error), PartFile(tmp_path, fetch_for("a.bin", None)) as part:
+        part.write(b"abc")
+        raise error
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_file_is_never_replaced_by_a_partial_one(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(b"the old, complete file")
+    with PartFile(tmp_path, fetch_for("a.bin", "100")) as part:
+        part.write(b"half")
+        part.finish()
+    assert (tmp_path / "a.bin").read_bytes() == b"the old, complete file"
+    with pytest.raises(ConnectionError), PartFile(tmp_path, fetch_for("a.bin", None)) as part:
+        part.write(b"half")
+        raise ConnectionError
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.bin"]
+    assert (tmp_path / "a.bin").read_bytes() == b"the old, complete file"
+
+
+def test_an_existing_file_is_replaced_by_a_complete_one(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").write_bytes(b"old")
+    with PartFile(tmp_path, fetch_for("a.bin", "3")) as part:
+        part.write(b"new")
+        assert part.finish() is None
+    assert (tmp_path / "a.bin").read_bytes() == b"new"
+
+
+def test_a_stale_part_or_a_planted_symlink_is_replaced_not_followed(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"keep me")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a.bin.part").symlink_to(victim)
+    (out / "b.bin.part").write_bytes(b"left by a killed run")
+    for name in ("a.bin", "b.bin"):
+        with PartFile(out, fetch_for(name, "3")) as part:
+            part.write(b"new")
+            assert part.finish() is None
+        assert (out / name).read_bytes() == b"new"
+        assert not (out / name).is_symlink()
+    assert victim.read_bytes() == b"keep me"
+    assert sorted(path.name for path in out.iterdir()) == ["a.bin", "b.bin"]
+
+
+def test_a_directory_in_the_way_is_a_local_failure(tmp_path: Path) -> None:
+    (tmp_path / "a.bin").mkdir()
+    fetch = fetch_for("a.bin", "3")
+    with PartFile(tmp_path, fetch) as part:
+        part.write(b"abc")
+        assert isinstance(part.finish(), GiveUp)
+    assert fetch.result is not None and fetch.result.kind == protocol.LOCAL
+    assert "cannot rename to a.bin" in fetch.result.detail
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["a.bin"]
+
+
+def test_discard_all_removes_parts_still_open(tmp_path: Path) -> None:
+    part = PartFile(tmp_path, fetch_for("a.bin", None))
+    part.__enter__()
+    part.write(b"abc")
+    assert download_files.discard_all() == [tmp_path / "a.bin.part"]
+    assert list(tmp_path.iterdir()) == []
+    assert part.finish() is not None  # the rename finds nothing: a local failure, no file
+    part.__exit__(None, None, None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_prepare_directory(tmp_path: Path) -> None:
+    assert prepare_directory(tmp_path / "x" / "y") == tmp_path / "x" / "y"
+    assert (tmp_path / "x" / "y").is_dir()
+    (tmp_path / "file").write_text("")
+    with pytest.raises(LocalError):
+        prepare_directory(tmp_path / "file")
