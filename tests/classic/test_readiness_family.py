@@ -4,7 +4,10 @@ the course bugs each one fixes, each shown by a case the course's listing got wr
 from __future__ import annotations
 
 import os
+import pty
 import resource
+import select
+import signal
 import socket
 import subprocess
 import sys
@@ -259,8 +262,11 @@ def test_epoll_three_megabytes_in_one_burst(epoll_server: ServerProcess) -> None
     """One recv per edge would read 64 KiB of the burst and strand the rest."""
     payload = os.urandom(3 * 1024 * 1024)
     with connect(epoll_server.address) as sock:
-        sock.sendall(payload)  # the server echoes as it reads; our buffers hold the echo
+        # Sent from a thread, so that neither side's buffers can hold the other up.
+        sender = threading.Thread(target=sock.sendall, args=(payload,), daemon=True)
+        sender.start()
         assert recv_exactly(sock, len(payload)) == payload
+        sender.join(10)
 
 
 def test_epoll_fifty_connections_in_one_burst(epoll_server: ServerProcess) -> None:
@@ -339,6 +345,34 @@ def test_select_echo_stops_on_a_line_from_a_pipe_and_closes_clients() -> None:
             proc.kill()
         _, stderr = proc.communicate(timeout=15)
     assert b"Traceback" not in stderr
+
+
+def test_select_echo_stops_on_enter_at_its_terminal() -> None:
+    """The course's use: run in a terminal, press Enter to stop."""
+    pid, terminal = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty, in the foreground
+        os.execv(sys.executable, server_command("echo", "classic.select_echo"))
+    waited = 0
+    try:
+        shown = bytearray()
+        deadline = time.monotonic() + 20
+        while b"press Enter" not in shown and time.monotonic() < deadline:
+            if select.select([terminal], [], [], 0.5)[0]:
+                shown += os.read(terminal, 4096)
+        assert b"press Enter to stop the server" in shown
+        os.write(terminal, b"\n")
+        for _ in range(150):
+            waited, status = os.waitpid(pid, os.WNOHANG)
+            if waited:
+                break
+            time.sleep(0.1)
+        assert waited, "a line typed on the terminal did not stop the server"
+        assert os.waitstatus_to_exitcode(status) == 0
+    finally:
+        if not waited:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)
 
 
 def test_select_echo_keeps_serving_when_the_pipe_ends_without_a_line() -> None:
