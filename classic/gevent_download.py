@@ -63,13 +63,14 @@ def download(
     pool = Pool(settings.limit)
 
     def interrupted() -> None:
-        # Runs in the hub on Ctrl-C, instead of a KeyboardInterrupt landing in whichever
-        # greenlet happened to run. GreenletExit is raised where each greenlet waits, and
+        # Runs in the hub on Ctrl-C or SIGTERM, instead of a KeyboardInterrupt landing in
+        # whichever greenlet happened to run. GreenletExit is raised where each greenlet waits, and
         # its `with PartFile` block removes the .part file on the way out.
         sockets.cancelled.set()
         pool.kill(block=False)
 
-    on_sigint = gevent.signal_handler(signal.SIGINT, interrupted)
+    handlers = [gevent.signal_handler(signum, interrupted)
+                for signum in (signal.SIGINT, signal.SIGTERM)]
     greenlets = []
     try:
         for job in jobs:
@@ -80,7 +81,8 @@ def download(
             )
         gevent.joinall(greenlets)
     finally:
-        on_sigint.cancel()
+        for handler in handlers:
+            handler.cancel()
     # A killed greenlet's value is the GreenletExit that ended it, not a Result.
     results = [greenlet.value for greenlet in greenlets]
     return [

@@ -200,9 +200,10 @@ def test_no_part_files_left(run: Run) -> None:
     assert not [path for path in run.directory.iterdir() if path.name.endswith(".part")]
 
 
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("model", [model.name for model in registry.serving("download")])
 def test_ctrl_c_leaves_only_complete_files(
-    model: str, download_server: FixtureServer, tmp_path: Path
+    model: str, signum: int, download_server: FixtureServer, tmp_path: Path
 ) -> None:
     fast = [download_server.url(f"/files/fast{n}.bin?size=3000") for n in range(3)]
     slow = [download_server.url(f"/slow/slow{n}.bin?size=200000&pieces=100&delay=0.05")
@@ -222,7 +223,7 @@ def test_ctrl_c_leaves_only_complete_files(
             time.sleep(0.05)
         else:
             raise AssertionError("the slow downloads never started")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         stdout, stderr = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:

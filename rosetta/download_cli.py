@@ -216,8 +216,9 @@ def _run_in_own_process(
     assert child.stdin is not None
 
     def forward(signum: int, frame: object) -> None:
+        # SIGTERM too goes on as SIGINT: the one signal every model turns into a clean stop.
         if child.poll() is None:
-            child.send_signal(signum)
+            child.send_signal(signal.SIGINT)
 
     previous = {
         signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)
@@ -314,7 +315,7 @@ class Reporter:
             line = f"failed {result.url}: {result.reason}"
         if self._progress is not None:
             with self._lock:
-                self._failed += not result.ok
+                self._failed += not result.ok and result.kind != protocol.CANCELLED
                 failed = f"[red]{self._failed} failed" if self._failed else ""
             self._progress.update(self._task, advance=1, failed=failed)
         if line is not None:
@@ -360,5 +361,6 @@ def _download(
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # SIGTERM stops a run like Ctrl-C (the gevent model catches both in its hub instead).
     raise KeyboardInterrupt
 
