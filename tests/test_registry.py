@@ -16,7 +16,7 @@ def test_names_are_unique_and_sided() -> None:
     for model in registry.MODELS:
         assert model.side in ("classic", "modern")
         assert model.jobs <= set(registry.JOBS), model.name
-        assert model.module == model.name
+        assert model.module.split(".", 1)[0] == model.side, model.name
 
 
 def test_counterparts_cross_sides() -> None:
