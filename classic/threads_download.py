@@ -20,6 +20,7 @@ with the gevent model): a pool of `-j`, failures recorded per URL, bodies writte
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -30,6 +31,7 @@ from rosetta.protocol.download import Job, Result, Settings, not_started
 MODEL = "classic.threads_download"
 
 
+# --8<-- [start:download]
 def download(
     jobs: Sequence[Job], directory: Path, settings: Settings, report: Report
 ) -> list[Result]:
@@ -51,3 +53,10 @@ def download(
                 if future.done() and not future.cancelled() and future.exception() is None:
                     results[job.index] = future.result()
     return [results.get(job.index) or not_started(job) for job in jobs]
+# --8<-- [end:download]
+
+
+if __name__ == "__main__":
+    from rosetta.download_cli import run_in_this_process
+
+    sys.exit(run_in_this_process(MODEL, sys.modules[__name__], sys.argv[1:]))

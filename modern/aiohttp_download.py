@@ -21,6 +21,7 @@ each task waits and its `with PartFile` block removes the `.part` file.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
@@ -154,3 +155,9 @@ def classify(error: BaseException, settings: Settings) -> tuple[str, str]:
         return CONNECTION, "connection closed"
     text = str(error)
     return CONNECTION, f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+if __name__ == "__main__":
+    from rosetta.download_cli import run_in_this_process
+
+    sys.exit(run_in_this_process(MODEL, sys.modules[__name__], sys.argv[1:]))
