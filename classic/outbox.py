@@ -7,13 +7,17 @@ socket did not take and try again when the socket is writable. The course's list
 
     outbox.put(data)            # echo bytes, or
     outbox.put_plan(plan)       # an HTTP response plan: head, then body bytes or a FileSlice
-    outbox.flush(sock)          # send what the socket takes now; True when nothing is left
+    outbox.flush(sock)          # send what the socket takes now (returns the bytes sent)
+    outbox.empty                # nothing waits: stop watching for writability
     outbox.finished             # the connection is done: everything sent, close it
 
 A `FileSlice` body is read lazily, one chunk at a time, only when the bytes before it have
 gone, so a 3 MB file never sits in memory whole. A response that ends the connection
 (`Connection: close`, an error) or a client that closed its side marks the outbox closing:
 the model stops reading and closes once the last byte is out.
+
+Also here, because all four need them: the soft open-files limit raised to the hard one, and
+what to do when `accept` fails for want of descriptors.
 """
 
 from __future__ import annotations

@@ -34,7 +34,13 @@ import sys
 from collections.abc import Callable
 
 from classic.conversation import send_plan
-from classic.outbox import PEER_GONE, accept_failed, describe_gone, raise_open_file_limit
+from classic.outbox import (
+    HTTP_RECV_SIZE,
+    PEER_GONE,
+    accept_failed,
+    describe_gone,
+    raise_open_file_limit,
+)
 from rosetta.console import Console, show_data, show_peer
 from rosetta.net import bind_address, family_for
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
@@ -48,7 +54,6 @@ Answer = Callable[[socket.socket, bytes], bool]
 # glibc's fd_set holds descriptors 0..1023; select() refuses anything higher.
 FD_SETSIZE = 1024
 SEND_TIMEOUT = 30.0
-HTTP_RECV_SIZE = 64 * 1024
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
