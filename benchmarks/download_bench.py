@@ -125,6 +125,7 @@ def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
     return listed
 
 
+STARTUP_PROBE = "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser()"
 SUMMARY_TIME = re.compile(rb"files downloaded, .* in ([0-9.]+) s")
 
 
@@ -161,9 +162,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(m.name for m in registry.serving("download")))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
-        "--out-base", type=Path, default=Path("/dev/shm") if Path("/dev/shm").is_dir() else None,
-        help="where the tools write their files (default /dev/shm, a tmpfs, so that a busy "
-        "shared disk does not drown the HTTP clients' differences; every tool writes there)",
+        "--out-base", type=Path,
+        help="where every tool writes its files (default: the temporary directory, on disk "
+        "as a user's downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
     )
     args = parser.parse_args(argv)
 
@@ -186,7 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         timings: dict[str, list[float]] = {}
         transfers: dict[str, list[float]] = {}
         listed = tools(base, args.jobs, [m for m in args.models.split(",") if m])
+        startup: list[float] = []
         for round_number in range(args.rounds):
+            # The floor under any Python downloader here: the interpreter, the CLI and the
+            # model's imports, with nothing downloaded.
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, check=True,
+                           timeout=60)
+            startup.append(time.perf_counter() - started)
             # Rotate the order each round so that no tool always runs first or last.
             shift = round_number % len(listed)
             for tool in listed[shift:] + listed[:shift]:
@@ -223,13 +231,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     else f"{'-':>10s}")
         print(f"{label:28s} {median:9.3f} {min(timings[label]):7.3f} "
               f"{median / curl:7.2f} {median / aria2c:9.2f} {transfer}")
+    print(f"{'(start-up: python, CLI, aiohttp)':28s} {statistics.median(startup):9.3f} "
+          f"{min(startup):7.3f} {statistics.median(startup) / curl:7.2f} "
+          f"{statistics.median(startup) / aria2c:9.2f}")
     if args.json:
         args.json.write_text(json.dumps({
             "files": args.files, "size": args.size, "jobs": args.jobs, "rounds": args.rounds,
             "machine": f"{platform.platform()}, {os.cpu_count()} cores",
             "python": platform.python_version(),
             "out_base": str(args.out_base), "timings": timings, "medians": medians,
-            "transfers": transfers,
+            "transfers": transfers, "startup": startup,
         }, indent=2))
     return 0
 
