@@ -1,8 +1,9 @@
 """Modern counterpart of course §9c (the gevent downloader): one `aiohttp.ClientSession`,
 a task per URL in an `asyncio.TaskGroup`, an `asyncio.Semaphore` of `-j`, on uvloop.
 
-Schedules: the event loop runs one task per URL; a task waits for the semaphore, then gives
-the loop back at every `await` (connect, response head, each body chunk, the backoff sleep).
+Schedules: the event loop runs one task per URL, created once the semaphore has a free slot
+(so at most `-j` tasks exist at a time); a task gives the loop back at every `await`
+(connect, response head, each body chunk, the backoff sleep).
 Blocks: nothing but the loop's wait for readiness; the file writes are small and local
 (64 KiB chunks), so they stay on the loop rather than in a thread.
 Costs: a task per URL (about 1 KiB each); the session's connector keeps at most `-j`
@@ -86,6 +87,9 @@ async def download_all(
         auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
     ) as session, asyncio.TaskGroup() as tasks:
         for job in jobs:
+            # A slot first, then the task: at most -j tasks exist at once, so a list of a
+            # million URLs costs a million tasks over time, never a million at a time.
+            await limit.acquire()
             tasks.create_task(download_one(session, limit, job, directory, settings, report,
                                            results))
 
@@ -94,7 +98,7 @@ async def download_one(
     session: aiohttp.ClientSession, limit: asyncio.Semaphore, job: Job, directory: Path,
     settings: Settings, report: Report, results: dict[int, Result],
 ) -> None:
-    async with limit:
+    try:
         fetch = Fetch(job, settings.policy)
         report.started(job)
         while fetch.result is None:
@@ -103,6 +107,8 @@ async def download_one(
                 await asyncio.sleep(step.seconds)
         results[job.index] = fetch.result
         report.finished(fetch.result)
+    finally:
+        limit.release()
 
 
 async def attempt(
