@@ -16,6 +16,7 @@ from __future__ import annotations
 import mimetypes
 import os
 import stat
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
@@ -72,24 +73,25 @@ class ResponsePlan:
 class _KnownFile:
     """A 200 answer already worked out for one target, valid while `revalidate` holds.
 
-    Only targets that reach their file without any symlink are remembered, so checking that
-    every directory on the way is still a real directory (lstat) and the file still the same
-    inode, unchanged (size, mtime, ctime), proves what `os.path.realpath` proved the first
-    time: the file is inside the root. A swapped symlink or a replaced file fails the check.
+    Only targets that reach their file without any symlink are remembered, so checking,
+    from the root directory itself (a descriptor opened once), that every directory on the
+    way is still a real directory (lstat) and the file still the same inode, unchanged (size,
+    mtime, ctime), proves what `os.path.realpath` proved the first time: the file is inside
+    the root. A swapped symlink or a replaced file fails the check.
     """
 
-    directories: tuple[str, ...]
-    path: str
+    directories: tuple[str, ...]  # relative to the root, outermost first
+    name: str  # the file, relative to the root
     identity: tuple[int, int, int, int, int]
     fields: bytes  # the head after the Date value, without the Connection line
     body: bytes | FileSlice
 
-    def revalidate(self) -> bool:
+    def revalidate(self, root_fd: int) -> bool:
         try:
             for directory in self.directories:
-                if not stat.S_ISDIR(os.lstat(directory).st_mode):
+                if not stat.S_ISDIR(os.lstat(directory, dir_fd=root_fd).st_mode):
                     return False
-            info = os.lstat(self.path)
+            info = os.lstat(self.name, dir_fd=root_fd)
         except (OSError, ValueError):
             return False
         return stat.S_ISREG(info.st_mode) and _identity(info) == self.identity
@@ -133,6 +135,8 @@ class StaticSite:
         self.inline_limit = inline_limit
         self._inline: dict[str, tuple[int, int, int, bytes]] = {}
         self._known: dict[bytes, _KnownFile] = {}
+        self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        weakref.finalize(self, os.close, self._root_fd)
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -140,10 +144,14 @@ class StaticSite:
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
-        plain = not any(name in _VARYING_HEADERS for name, _ in event.headers)
+        plain = True
+        for name, _ in event.headers:
+            if name in _VARYING_HEADERS:
+                plain = False
+                break
         if plain:
             known = self._known.get(event.target)
-            if known is not None and known.revalidate():
+            if known is not None and known.revalidate(self._root_fd):
                 return self._known_response(event, known)
         candidate = self._candidate(event.target)
         found = candidate if isinstance(candidate, int) else self._resolve_candidate(candidate)
@@ -219,17 +227,16 @@ class StaticSite:
             return  # a symlink on the way: its target may change, so resolve it every time
         if not path.startswith(self._root_prefix):
             return
-        names = path[len(self._root_prefix) :].split(os.sep)
-        directories = [self.root]
-        for name in names[:-1]:
-            directories.append(os.path.join(directories[-1], name))
+        name = path[len(self._root_prefix) :]
+        parts = name.split(os.sep)
+        directories = [os.path.join(*parts[: depth + 1]) for depth in range(len(parts) - 1)]
         head = plan.head
         fields_start = head.index(b"\r\n", head.index(b"\r\nDate: ") + 2)
         fields_end = len(head) - 2 - len(connection_header(plan.keep_alive, request.http_version))
         if len(self._known) >= _PLAN_CACHE_ENTRIES:
             self._known.clear()
         self._known[request.target] = _KnownFile(
-            tuple(directories), path, _identity(info), head[fields_start:fields_end], plan.body
+            tuple(directories), name, _identity(info), head[fields_start:fields_end], plan.body
         )
 
     def _known_response(self, request: Request, known: _KnownFile) -> ResponsePlan:
