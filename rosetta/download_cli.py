@@ -14,6 +14,7 @@ and passes its exit code on. Only light modules are imported at the top of this 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import subprocess
@@ -224,11 +225,10 @@ def _run_in_own_process(
         signum: signal.signal(signum, forward) for signum in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        try:
+        with contextlib.suppress(BrokenPipeError):  # it may have stopped already
             child.stdin.write("".join(url + "\n" for url in urls).encode())
+        with contextlib.suppress(BrokenPipeError):
             child.stdin.close()
-        except BrokenPipeError:
-            pass
         code = child.wait()
     finally:
         for signum, handler in previous.items():
@@ -253,7 +253,7 @@ class Reporter:
         self._progress: Any = None
         self._task: Any = None
         self._bytes = 0
-        self._total = total
+        self._failed = 0
         if not as_json and stream.isatty():
             from rich.console import Console as RichConsole
             from rich.progress import (
@@ -276,7 +276,6 @@ class Reporter:
             self._task = self._progress.add_task(
                 "download", total=total, size="0 B", failed=""
             )
-        self._failed = 0
 
     def __enter__(self) -> Reporter:
         if self._progress is not None:
@@ -302,24 +301,25 @@ class Reporter:
     def finished(self, result: Result) -> None:
         if self.as_json:
             return
-        if result.ok:
-            line = (
-                protocol.course_received_line(result.bytes, result.url) if self.verbose
-                else None if self._progress is not None
-                else f"saved {result.name} ({protocol.human_bytes(result.bytes)}) "
-                f"from {result.url}"
-            )
-        elif result.kind == protocol.CANCELLED:
-            line = None
-        else:
-            line = f"failed {result.url}: {result.reason}"
         if self._progress is not None:
             with self._lock:
                 self._failed += not result.ok and result.kind != protocol.CANCELLED
                 failed = f"[red]{self._failed} failed" if self._failed else ""
             self._progress.update(self._task, advance=1, failed=failed)
+        line = self._finished_line(result)
         if line is not None:
             self._line(line)
+
+    def _finished_line(self, result: Result) -> str | None:
+        if result.kind == protocol.CANCELLED:
+            return None  # the summary counts them; a line each would bury the rest
+        if not result.ok:
+            return f"failed {result.url}: {result.reason}"
+        if self.verbose:
+            return protocol.course_received_line(result.bytes, result.url)
+        if self._progress is None:
+            return f"saved {result.name} ({protocol.human_bytes(result.bytes)}) from {result.url}"
+        return None  # on a terminal the bar shows it
 
     def _line(self, text: str) -> None:
         if self._progress is not None:
