@@ -213,7 +213,12 @@ class Supervisor:
                 return
             for pid, status, was_listening in self._reap():
                 if not was_listening:
-                    raise OSError(f"worker {pid} exited ({_describe(status)}) before listening")
+                    # A replacement that cannot start will not start the next time either
+                    # (gunicorn stops the same way). The ready line is out, so this is not
+                    # "cannot listen" for the CLI: say it here and exit non-zero.
+                    print(f"rosetta: error: worker {pid} exited ({_describe(status)}) before "
+                          "listening; stopping", file=sys.stderr, flush=True)
+                    raise SystemExit(1)
                 replacement = self._spawn()
                 print(f"rosetta: worker {pid} exited ({_describe(status)}); "
                       f"started worker {replacement}", file=sys.stderr, flush=True)

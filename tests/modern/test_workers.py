@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -167,3 +168,43 @@ def test_one_worker_is_the_plain_server(root: Path) -> None:
         assert_serves(server)
     finally:
         assert_clean_stop(server)
+
+
+SUPERVISED_SCRIPT = """
+import os, sys, time
+from modern.workers import Supervisor
+
+flag = sys.argv[1]
+
+def work(ready):
+    if os.path.exists(flag):
+        os._exit(3)  # a replacement that cannot start
+    ready(("127.0.0.1", 0))
+    time.sleep(60)
+
+Supervisor("127.0.0.1", 0, 2, work).run(lambda sockname: print("ready", flush=True))
+"""
+
+
+def test_a_replacement_that_cannot_start_stops_everything(tmp_path: Path) -> None:
+    flag = tmp_path / "crash"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SUPERVISED_SCRIPT, str(flag)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == "ready\n"
+        workers = children(proc.pid)
+        assert len(workers) == 2
+        flag.touch()
+        os.kill(min(workers), signal.SIGKILL)
+        _, stderr = proc.communicate(timeout=WAIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 1
+    assert "exited (exit code 3) before listening; stopping" in stderr
+    assert "Traceback" not in stderr
+    assert not [pid for pid in workers if alive(pid)]
