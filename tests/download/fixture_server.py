@@ -134,7 +134,9 @@ async def respond(
     if kind == "reset":
         writer.write(head(200, "OK", {"Content-Length": str(size)}) + body[: size // 2])
         await writer.drain()
-        await asyncio.sleep(0.3)  # let the client read the head before the reset
+        # Time for the client to read the head: a reset that arrives first would discard it,
+        # and the failure would look like a refused connection rather than a cut body.
+        await asyncio.sleep(0.5)  # (less than the tests' shortest --timeout, 1 s)
         abort_with_reset(writer)
         return False
     if kind == "short":
