@@ -149,7 +149,8 @@ class HTTPConnection:
         self._in_head = True
 
     def on_url(self, url: bytes) -> None:
-        self._url.extend(url)
+        # Nearly always one piece, which `b"" + url` keeps without copying.
+        self._url += url
         if len(self._url) > MAX_REQUEST_LINE:
             raise _Stop(ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"))
 
@@ -189,13 +190,7 @@ class HTTPConnection:
             )
             self._pending = None
             return
-        self._pending = Request(
-            method=method,
-            target=bytes(self._url),
-            http_version=version,
-            headers=tuple(self._headers),
-            keep_alive=keep_alive,
-        )
+        self._pending = Request(method, self._url, version, tuple(self._headers), keep_alive)
 
     def on_message_complete(self) -> None:
         if self._pending is not None:
@@ -218,7 +213,7 @@ class HTTPConnection:
                 )
 
     def _reset_message(self) -> None:
-        self._url = bytearray()
+        self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._header_bytes = 0
         self._pending: Request | None = None

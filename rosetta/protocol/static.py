@@ -39,7 +39,8 @@ from rosetta.protocol.http import (
 INLINE_LIMIT = 64 * 1024
 _INLINE_CACHE_ENTRIES = 256
 _PLAN_CACHE_ENTRIES = 1024
-_OK_DATE = status_line(HTTPStatus.OK) + b"Date: "
+_OK = HTTPStatus.OK
+_OK_DATE = status_line(_OK) + b"Date: "
 # Requests with these headers get an answer that depends on more than the file: never cached.
 _VARYING_HEADERS = frozenset({b"range", b"if-range", b"if-none-match", b"if-modified-since"})
 _TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
@@ -82,7 +83,7 @@ class _KnownFile:
 
     directories: tuple[str, ...]  # relative to the root, outermost first
     name: str  # the file, relative to the root
-    identity: tuple[int, int, int, int, int]
+    identity: tuple[int, int, int, int, int, int]
     fields: bytes  # the head after the Date value, without the Connection line
     body: bytes | FileSlice
 
@@ -94,11 +95,26 @@ class _KnownFile:
             info = os.lstat(self.name, dir_fd=root_fd)
         except (OSError, ValueError):
             return False
-        return stat.S_ISREG(info.st_mode) and _identity(info) == self.identity
+        return (
+            info.st_ino,
+            info.st_mtime_ns,
+            info.st_ctime_ns,
+            info.st_size,
+            info.st_dev,
+            stat.S_IFMT(info.st_mode),
+        ) == self.identity
 
 
-def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int, int]:
+    """What must not change for a remembered answer to stay true (a regular file's mode)."""
+    return (
+        info.st_ino,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+        info.st_size,
+        info.st_dev,
+        stat.S_IFMT(info.st_mode),
+    )
 
 
 class FileChanged(OSError):
@@ -251,7 +267,7 @@ class StaticSite:
             )
         )
         body = known.body if request.method == "GET" else b""
-        return ResponsePlan(HTTPStatus.OK, head, body, keep_alive)
+        return ResponsePlan(_OK, head, body, keep_alive)
 
     # -- building responses --------------------------------------------------------------
 
