@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
+import ssl
 import threading
 import urllib.error
 import urllib.request
@@ -32,6 +33,7 @@ from rosetta.protocol.download import (
     LOCAL,
     REQUEST_HEADERS,
     TIMEOUT,
+    TLS,
     Fetch,
     Job,
     ReadBody,
@@ -39,6 +41,7 @@ from rosetta.protocol.download import (
     RetryAfter,
     Settings,
     Step,
+    certificate_detail,
 )
 
 
@@ -210,6 +213,8 @@ def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tup
         return CANCELLED, "interrupted"
     if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
         error = error.reason
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return TLS, certificate_detail(error.verify_message)
     if isinstance(error, TimeoutError):
         return TIMEOUT, f"server silent for {settings.timeout:g} s"
     return CONNECTION, _describe(error)

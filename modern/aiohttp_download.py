@@ -22,6 +22,7 @@ each task waits and its `with PartFile` block removes the `.part` file.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ from rosetta.protocol.download import (
     LOCAL,
     REQUEST_HEADERS,
     TIMEOUT,
+    TLS,
     Fetch,
     Job,
     ReadBody,
@@ -44,6 +46,7 @@ from rosetta.protocol.download import (
     RetryAfter,
     Settings,
     Step,
+    certificate_detail,
     not_started,
 )
 
@@ -145,6 +148,10 @@ def classify(error: BaseException, settings: Settings) -> tuple[str, str]:
     for _ in range(5):  # aiohttp wraps the socket's error in its own (a bounded walk)
         if cause is None:
             break
+        if isinstance(cause, aiohttp.ClientConnectorCertificateError):
+            cause = cause.certificate_error
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return TLS, certificate_detail(cause.verify_message)
         if isinstance(cause, asyncio.TimeoutError):
             return TIMEOUT, f"server silent for {settings.timeout:g} s"
         cause = cause.__cause__ or cause.__context__

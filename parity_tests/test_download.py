@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -25,7 +26,7 @@ import pytest
 
 from rosetta import registry
 from rosetta.protocol import download as protocol
-from tests.download.server_process import FixtureServer, content, start
+from tests.download.server_process import TLS_CERT, FixtureServer, content, start
 
 JOBS = 4
 RETRIES = 2
@@ -238,3 +239,40 @@ def test_ctrl_c_leaves_only_complete_files(
     assert summary["files"] == 3
     assert summary["cancelled"] == 6
     assert summary["exit_code"] == protocol.EXIT_INTERRUPTED
+
+
+@pytest.fixture(scope="module")
+def tls_server() -> Iterator[FixtureServer]:
+    server = start(tls=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("model", [model.name for model in registry.serving("download")])
+def test_https_with_a_trusted_and_an_unknown_certificate(
+    model: str, tls_server: FixtureServer, tmp_path: Path
+) -> None:
+    urls = [tls_server.url("/files/secure.bin?size=70000"),
+            tls_server.url("/redirect/2/moved.bin?size=500")]
+    environment = {key: value for key, value in os.environ.items() if key != "SSL_CERT_FILE"}
+    trusted = subprocess.run(
+        rosetta_download(model, tmp_path / "trusted", urls, "--json"),
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
+        env={**environment, "SSL_CERT_FILE": str(TLS_CERT)},
+    )
+    assert trusted.returncode == protocol.EXIT_OK, trusted.stdout + trusted.stderr
+    assert (tmp_path / "trusted" / "secure.bin").read_bytes() == content("secure.bin", 70000)
+    assert (tmp_path / "trusted" / "moved.bin").read_bytes() == content("moved.bin", 500)
+
+    refused = subprocess.run(
+        rosetta_download(model, tmp_path / "refused", urls[:1], "--json"),
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
+        env=environment,
+    )
+    assert refused.returncode == protocol.EXIT_FAILED, refused.stderr
+    (result,) = json.loads(refused.stdout)["results"]
+    assert (result["kind"], result["attempts"]) == (protocol.TLS, 1)  # never retried
+    assert result["detail"] == "certificate refused: self-signed certificate"
+    assert list((tmp_path / "refused").iterdir()) == []

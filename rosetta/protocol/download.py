@@ -44,6 +44,7 @@ TIMEOUT = "timeout"  # the server was silent for --timeout seconds
 INCOMPLETE = "incomplete"  # the body ended before Content-Length bytes (or was cut by a reset)
 SERVER_ERROR = "server-error"  # HTTP 5xx
 CLIENT_ERROR = "http-error"  # any other status that is neither 2xx nor a followed redirect
+TLS = "tls"  # the server's certificate was refused: trying again would not change that
 TOO_MANY_REDIRECTS = "too-many-redirects"
 BAD_REDIRECT = "bad-redirect"  # Location missing, or not an http(s) URL
 LOCAL = "local"  # the file could not be written
@@ -385,6 +386,11 @@ def course_get_line(url: str) -> str:
 def course_received_line(count: int, url: str) -> str:
     """The course's line when a body has arrived (§9c, with --verbose)."""
     return f"{count} bytes received from {url}."
+
+
+def certificate_detail(verify_message: str) -> str:
+    """The detail of a TLS failure, in the same words whichever HTTP stack saw it."""
+    return f"certificate refused: {verify_message or 'verification failed'}"
 
 
 def _content_length(value: str | None) -> int | None:

@@ -1,7 +1,8 @@
 """A local HTTP/1.1 server for the download tests: well-behaved and misbehaving URLs.
 
-Run as `python fixture_server.py [--host 127.0.0.1]`; it prints `port N` once it listens and
-serves until stdin closes or it is killed. Written on raw asyncio streams (not on any code of
+Run as `python fixture_server.py [--tls]`; it listens on 127.0.0.1 (with `--tls`: HTTPS, with
+the test-only certificate beside it), prints `port N` once it listens, and serves until stdin
+closes or it is killed. Written on raw asyncio streams (not on any code of
 the project) so that it can misbehave on purpose, byte by byte.
 
 Paths (the last segment is the file name the downloader should use):
@@ -28,9 +29,11 @@ import contextlib
 import json
 import random
 import socket
+import ssl
 import struct
 import sys
 from collections import Counter
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 HEAD_LIMIT = 16 * 1024
@@ -213,9 +216,15 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
             writer.close()
 
 
-async def main(host: str) -> None:
+async def main(host: str, tls: bool) -> None:
+    context = None
+    if tls:
+        # A self-signed certificate for 127.0.0.1, for these tests only (valid 2000-2100).
+        here = Path(__file__).resolve().parent
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(here / "tls-cert.pem", here / "tls-key.pem")
     server = await asyncio.start_server(serve_connection, host, 0, limit=HEAD_LIMIT,
-                                        backlog=1024)
+                                        backlog=1024, ssl=context)
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
     loop = asyncio.get_running_loop()
@@ -225,5 +234,4 @@ async def main(host: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[2] if len(sys.argv) > 2 and sys.argv[1] == "--host"
-                     else "127.0.0.1"))
+    asyncio.run(main("127.0.0.1", tls="--tls" in sys.argv[1:]))

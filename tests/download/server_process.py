@@ -6,6 +6,7 @@ Shared by `tests/download/` and `parity_tests/test_download.py`.
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 import time
@@ -18,7 +19,11 @@ from tests.download.fixture_server import content
 SERVER_SCRIPT = Path(__file__).with_name("fixture_server.py")
 START_TIMEOUT = 20.0
 
-__all__ = ["FixtureServer", "content", "start"]
+__all__ = ["TLS_CERT", "FixtureServer", "content", "start"]
+
+
+# The certificate the TLS fixture server presents; a client trusts it with SSL_CERT_FILE.
+TLS_CERT = Path(__file__).with_name("tls-cert.pem")
 
 
 @dataclass
@@ -26,12 +31,17 @@ class FixtureServer:
     proc: subprocess.Popen[bytes]
     port: int
     host: str = "127.0.0.1"
+    tls: bool = False
 
     def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{self.host}:{self.port}{path}"
 
     def _get(self, path: str) -> bytes:
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+        if self.tls:
+            context = ssl.create_default_context(cafile=str(TLS_CERT))
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        opener = urllib.request.build_opener(*handlers)
         with opener.open(self.url(path), timeout=10) as response:
             return response.read()
 
@@ -51,9 +61,9 @@ class FixtureServer:
             self.proc.wait()
 
 
-def start() -> FixtureServer:
+def start(*, tls: bool = False) -> FixtureServer:
     proc = subprocess.Popen(
-        [sys.executable, str(SERVER_SCRIPT)],
+        [sys.executable, str(SERVER_SCRIPT), *(["--tls"] if tls else [])],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
@@ -62,4 +72,4 @@ def start() -> FixtureServer:
     if not line.startswith("port ") or time.monotonic() > deadline:
         proc.kill()
         raise AssertionError(f"fixture server did not start: {line!r}")
-    return FixtureServer(proc, int(line.split()[1]))
+    return FixtureServer(proc, int(line.split()[1]), tls=tls)

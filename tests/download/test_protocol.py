@@ -126,8 +126,8 @@ def test_retry_policy_schedule_and_kinds() -> None:
     for kind in (protocol.CONNECTION, protocol.TIMEOUT, protocol.INCOMPLETE,
                  protocol.SERVER_ERROR):
         assert policy.retryable(kind)
-    for kind in (protocol.CLIENT_ERROR, protocol.TOO_MANY_REDIRECTS, protocol.BAD_REDIRECT,
-                 protocol.LOCAL, protocol.CANCELLED):
+    for kind in (protocol.CLIENT_ERROR, protocol.TLS, protocol.TOO_MANY_REDIRECTS,
+                 protocol.BAD_REDIRECT, protocol.LOCAL, protocol.CANCELLED):
         assert not policy.retryable(kind)
 
 
