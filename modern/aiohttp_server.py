@@ -1,5 +1,6 @@
-"""Modern counterpart of the course's static web server (its gevent and process/thread
-versions): `aiohttp.web` with one static route over the document root. HTTP only.
+"""Modern counterpart of the course's static web server (the day's HTTP part, in its §10
+gevent version and its §2/§3 process and thread versions): `aiohttp.web` with one static
+route over the document root. HTTP only.
 
 Schedules: the event loop (uvloop by default, `--loop asyncio`), one aiohttp request-handler
 per connection and one handler task per request. Blocks: nothing; aiohttp sends files with

@@ -168,7 +168,7 @@ MODELS: tuple[Model, ...] = (
     ),
     Model(
         name="modern.aiohttp", module="modern.aiohttp_server", jobs=frozenset({"http"}),
-        section="web server",
+        section="§10 web",
         summary="aiohttp.web with a static route (index.html for directories)",
         counterparts=("classic.gevent_server",), needs=("aiohttp", "uvloop"),
         options={**LOOP_OPTION, "workers": ANY_COUNT},
