@@ -35,6 +35,7 @@ if __name__ == "__main__":
 import itertools
 import signal
 import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -49,10 +50,10 @@ MODEL = "classic.gevent_download"
 
 # --8<-- [start:download]
 def myDownLoad(job: Job, directory: Path, settings: Settings, report: Report,
-               opener: object, sockets: Sockets) -> Result:
+               opener: urllib.request.OpenerDirector, sockets: Sockets) -> Result:
     # The course printed "GET: url" here and "N bytes received from url." at the end;
     # `report` prints both with --verbose (see rosetta.protocol.download.course_*_line).
-    return fetch_url(job, directory, settings, report, opener, sockets)  # type: ignore[arg-type]
+    return fetch_url(job, directory, settings, report, opener, sockets)
 
 
 def download(
