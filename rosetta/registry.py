@@ -169,7 +169,7 @@ MODELS: tuple[Model, ...] = (
     Model(
         name="modern.aiohttp", module="modern.aiohttp_server", jobs=frozenset({"http"}),
         section="§10 web",
-        summary="aiohttp.web with a static route (index.html for directories)",
+        summary="aiohttp.web, one route: StaticSite picks the file, web.FileResponse sends it",
         counterparts=("classic.gevent_server",), needs=("aiohttp", "uvloop"),
         options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
