@@ -1,0 +1,131 @@
+"""Course §2: a process per client — §1's accept loop, with `multiprocessing.Process` per client.
+
+Schedules: the operating system, preemptively, across cores: no GIL is shared. The parent
+blocks in `accept()`; each accepted socket goes to
+`multiprocessing.Process(target=dealWithClient, args=(sock, addr))`, a forked child that blocks
+in `recv` for its one client. The parent closes its copy of the client socket at once: the child
+has its own descriptor, and the connection ends when the last copy is closed.
+Costs: a fork per client (page tables copied, memory shared copy-on-write, a millisecond or so)
+and a whole process per idle client; no state is shared between clients without explicit IPC.
+Counterpart: `modern.streams` (an asyncio task per connection instead of a process).
+
+Course bug: children were never reaped, so every client that left stayed a zombie (`Z` in `ps`)
+until the server died. Fixed: a SIGCHLD handler reaps them (`multiprocessing.active_children()`
+waits for every child that has exited), so live children return to 0 when clients leave.
+Course bug: every child kept the listening socket open. Fixed: `dealWithClient` closes it first.
+Course bug: stopping the server left the children serving. Fixed: at stop (SIGINT or SIGTERM)
+the parent stops accepting and sends SIGTERM to its children; a child then shuts the read side
+of its connection, so its conversation ends as if the client had closed (a response being sent
+is finished), and any child still alive after `GRACE_SECONDS` is killed. Children ignore
+SIGINT: Ctrl-C reaches the whole process group, and the parent decides how they stop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+
+from classic.conversation import echo_conversation, http_conversation
+from rosetta.console import Console, show_peer
+from rosetta.net import bind_address, family_for
+from rosetta.protocol.static import StaticSite
+
+GRACE_SECONDS = 2.0
+# The course's fork semantics, whatever the platform's default start method.
+FORK = multiprocessing.get_context("fork")
+# Held while a child starts, so none arrives before the child has installed its own handlers.
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
+Ready = Callable[[tuple], None]
+Conversation = Callable[[socket.socket, object], None]
+
+
+def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
+    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
+
+
+def serve_http(
+    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+) -> None:
+    site = StaticSite(root)
+    _serve(
+        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
+    )
+
+
+def dealWithClient(
+    sock: socket.socket, addr: object, *, listener: socket.socket, converse: Conversation
+) -> None:
+    """The child: drop the parent's listener and signal handlers, then talk to one client."""
+    listener.close()
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: _shut_read(sock))
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+    converse(sock, addr)
+
+
+def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
+    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    signal.signal(signal.SIGCHLD, _reap)
+    try:
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server_socket.bind(bind_address(host, port))
+        server_socket.listen(128)
+        ready(server_socket.getsockname())
+        while True:
+            console.event("waiting for a new client")
+            client_socket, client_addr = server_socket.accept()
+            console.event(f"now serving [{show_peer(client_addr)}]")
+            client = FORK.Process(
+                target=dealWithClient,
+                args=(client_socket, client_addr),
+                kwargs={"listener": server_socket, "converse": converse},
+            )
+            with _signals_held():
+                client.start()
+            client_socket.close()
+    finally:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        server_socket.close()
+        _stop_children()
+
+
+def _reap(signum: int, frame: object) -> None:
+    multiprocessing.active_children()
+
+
+def _shut_read(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # the conversation already closed it
+        sock.shutdown(socket.SHUT_RD)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
+
+
+def _stop_children() -> None:
+    children = multiprocessing.active_children()
+    for child in children:
+        child.terminate()
+    deadline = time.monotonic() + GRACE_SECONDS
+    for child in children:
+        child.join(max(0.0, deadline - time.monotonic()))
+        if child.is_alive():
+            child.kill()
+            child.join()
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.forking"))

@@ -1,0 +1,105 @@
+"""Course §10: gevent — `monkey.patch_all()`, a plain accept loop, a greenlet per connection.
+
+Schedules: gevent's hub, an event loop (libev) in its own greenlet. `monkey.patch_all()` makes
+the standard `socket` cooperative, so the §1 code is unchanged: `accept()` and `recv()` look
+blocking but switch to the hub, which resumes whichever greenlet's socket is ready. Each
+accepted connection gets `gevent.spawn(handle_request, conn, addr)`.
+Blocks: only what does not go through the hub: CPU work, or a C library doing its own I/O,
+stalls every client. Costs: a greenlet per client (a few KiB, a C stack slice copied at each
+switch), one thread and one process for all of them; no preemption.
+Counterpart: `modern.streams` (asyncio tasks: the switch points are the visible `await`s).
+
+`patch_all()` comes first, before any other import, as the course says (a module imported
+before patching keeps references to the blocking originals).
+
+Course bug: `send` instead of `sendall`: a large echo lost what `send` did not write.
+Fixed: the shared conversations use `sendall`.
+Course bug: a client resetting its connection raised in its greenlet and printed a traceback.
+Fixed: a reset ends only that greenlet's conversation, with one console line.
+"""
+
+from __future__ import annotations
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import contextlib  # noqa: E402
+import os  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+
+import gevent  # noqa: E402
+from gevent.socket import cancel_wait_ex  # noqa: E402
+
+from classic.conversation import echo_conversation, http_conversation  # noqa: E402
+from rosetta.console import Console, show_peer  # noqa: E402
+from rosetta.net import bind_address, family_for  # noqa: E402
+from rosetta.protocol.static import StaticSite  # noqa: E402
+
+GRACE_SECONDS = 2.0
+Ready = Callable[[tuple], None]
+Conversation = Callable[[socket.socket, object], None]
+
+
+def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
+    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
+
+
+def serve_http(
+    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+) -> None:
+    site = StaticSite(root)
+    _serve(
+        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
+    )
+
+
+def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
+    def handle_request(conn: socket.socket, addr: object) -> None:
+        # At stop, a wait for the client's next request is cancelled (see _stop_clients).
+        with contextlib.suppress(cancel_wait_ex):
+            converse(conn, addr)
+
+    clients: dict[gevent.Greenlet, socket.socket] = {}
+    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    # A Python signal handler would raise inside whichever greenlet runs, often the hub, which
+    # prints the exception; a gevent watcher runs in a greenlet of its own instead.
+    main = gevent.getcurrent()
+    watchers = [
+        gevent.signal_handler(signum, gevent.kill, main, KeyboardInterrupt)
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    ]
+    try:
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server_socket.bind(bind_address(host, port))
+        server_socket.listen(128)
+        ready(server_socket.getsockname())
+        while True:
+            conn, addr = server_socket.accept()
+            console.event(f"now serving [{show_peer(addr)}]")
+            client = gevent.spawn(handle_request, conn, addr)
+            clients[client] = conn
+            client.link(lambda finished: clients.pop(finished, None))
+    finally:
+        server_socket.close()
+        _stop_clients(clients)
+        for watcher in watchers:
+            watcher.cancel()
+
+
+def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:
+    """Drop idle connections now, and let responses being sent finish within the grace time:
+    gevent's `shutdown(SHUT_RD)` cancels a greenlet's wait in `recv` (`cancel_wait_ex`), and a
+    later `recv` returns b"" as if the client had closed."""
+    for conn in list(clients.values()):
+        with contextlib.suppress(OSError):  # already closed by its greenlet
+            conn.shutdown(socket.SHUT_RD)
+    gevent.joinall(list(clients), timeout=GRACE_SECONDS)
+    gevent.killall(list(clients))
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.gevent_server"))

@@ -1,0 +1,90 @@
+"""Course §3: a thread per client — §1's accept loop, with `threading.Thread` per connection.
+
+Schedules: the operating system, preemptively; the GIL lets one thread run Python at a time and
+is released in every blocking call. The main thread blocks in `accept()`; each accepted socket
+goes to `threading.Thread(target=dealWithClient, args=(sock, addr))`, which blocks in `recv`.
+The parent must not close the client socket: threads share the one descriptor table.
+Costs: one OS thread per client (a stack reserved per thread, 8 MiB virtual by default, and a
+kernel task), so thousands of idle clients cost thousands of threads. Cheaper to start than §2's
+processes; no isolation: one thread's crash or a blocking C call is everyone's.
+Counterpart: `modern.streams` (an asyncio task per connection instead of a thread).
+
+Course bug: non-daemon threads kept the process alive after Ctrl-C until every client left.
+Fixed: the threads are daemons, and at stop (SIGINT or SIGTERM) the server stops accepting,
+shuts the read side of every open connection (a blocked `recv` returns b"", so the conversation
+ends as if the client had closed, and a response being sent is finished), and joins the
+threads for at most `GRACE_SECONDS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+
+from classic.conversation import echo_conversation, http_conversation
+from rosetta.console import Console, show_peer
+from rosetta.net import bind_address, family_for
+from rosetta.protocol.static import StaticSite
+
+GRACE_SECONDS = 2.0
+Ready = Callable[[tuple], None]
+Conversation = Callable[[socket.socket, object], None]
+
+
+def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
+    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
+
+
+def serve_http(
+    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+) -> None:
+    site = StaticSite(root)
+    _serve(
+        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
+    )
+
+
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, dealWithClient: Conversation
+) -> None:
+    clients: list[tuple[threading.Thread, socket.socket]] = []
+    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    try:
+        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server_socket.bind(bind_address(host, port))
+        server_socket.listen(128)
+        ready(server_socket.getsockname())
+        while True:
+            console.event("waiting for a new client")
+            client_socket, client_addr = server_socket.accept()
+            console.event(f"now serving [{show_peer(client_addr)}]")
+            client = threading.Thread(
+                target=dealWithClient, args=(client_socket, client_addr), daemon=True
+            )
+            client.start()
+            # No client_socket.close() here: the thread owns the same socket object.
+            clients = [(thread, sock) for thread, sock in clients if thread.is_alive()]
+            clients.append((client, client_socket))
+    finally:
+        server_socket.close()
+        _stop_clients(clients)
+
+
+def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]]) -> None:
+    """Let every conversation end as if its client had closed, within the grace time."""
+    for _, sock in clients:
+        with contextlib.suppress(OSError):  # already closed by its thread
+            sock.shutdown(socket.SHUT_RD)
+    deadline = time.monotonic() + GRACE_SECONDS
+    for thread, _ in clients:
+        thread.join(max(0.0, deadline - time.monotonic()))
+
+
+if __name__ == "__main__":
+    from rosetta.cli import module_main
+
+    raise SystemExit(module_main("classic.threads"))
