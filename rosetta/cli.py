@@ -268,6 +268,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    # A shell starts background jobs with SIGINT ignored; a server must still stop on it.
+    signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if job == "echo":
             module.serve_echo(args.host, port, ready=ready, console=console, **options)

@@ -156,7 +156,7 @@ MODELS: tuple[Model, ...] = (
     _model(
         "modern.streams", "echo http", "§1 §3 §10",
         "asyncio.start_server, one task per connection, reader/writer with drain()",
-        counterparts="classic.blocking", needs="uvloop",
+        counterparts="classic.blocking classic.threads classic.gevent_server", needs="uvloop",
         options={**LOOP_OPTION, "workers": ANY_COUNT},
     ),
     # --- modern servers (issue 4) ---
