@@ -96,9 +96,12 @@ def worker_models() -> list[tuple[str, str]]:
     ]
 
 
+@pytest.mark.parametrize("sharing", SHARING)
 @pytest.mark.parametrize(("model", "job"), worker_models())
-def test_every_modern_server_serves_with_two_workers(model: str, job: str, root: Path) -> None:
-    server = start(model, job, "reuseport", root)
+def test_every_modern_server_serves_with_two_workers(
+    model: str, job: str, sharing: str, root: Path
+) -> None:
+    server = start(model, job, sharing, root)
     try:
         assert server.stdout().count("rosetta: listening on") == 1
         # The ready line is the supervisor's, with the shared port.
