@@ -276,3 +276,36 @@ def test_https_with_a_trusted_and_an_unknown_certificate(
     assert (result["kind"], result["attempts"]) == (protocol.TLS, 1)  # never retried
     assert result["detail"] == "certificate refused: self-signed certificate"
     assert list((tmp_path / "refused").iterdir()) == []
+
+
+@pytest.mark.parametrize("model", [model.name for model in registry.serving("download")])
+def test_ctrl_c_wakes_transfers_stuck_on_a_silent_server(
+    model: str, download_server: FixtureServer, tmp_path: Path
+) -> None:
+    """Reads blocked on a server that sends nothing end at Ctrl-C, not at --timeout (60 s):
+    a thread cannot be interrupted, so the threads model shuts its sockets down."""
+    stalled = [download_server.url(f"/stall/stuck{n}.bin?size=5000") for n in range(JOBS)]
+    directory = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rosetta", "download", "--model", model, "-o", str(directory),
+         "-j", str(JOBS), "--timeout", "60", "--json", *stalled],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if directory.is_dir() and len(list(directory.glob("*.part"))) == JOBS:
+                break
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the stalled downloads never started")
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=20)  # far less than --timeout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == protocol.EXIT_INTERRUPTED, stderr
+    assert list(directory.iterdir()) == []
+    assert json.loads(stdout)["summary"]["cancelled"] == JOBS
