@@ -204,3 +204,21 @@ def test_gevent_model_never_patches_the_calling_process(
     assert not monkey.is_module_patched("socket")
     assert not monkey.saved  # nothing was ever patched here
     assert "1 of 1 files downloaded" in capfd.readouterr().out
+
+
+def test_gevent_model_prints_the_course_lines_in_the_course_order(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    """§9c: every greenlet is spawned before any runs, so all GET lines come first; the
+    'received' lines follow in completion order."""
+    urls = [server.url(f"/slow/c{n}.bin?size={1000 * (n + 1)}&pieces=2&delay=0.1")
+            for n in range(3)]
+    result = rosetta("--model", "classic.gevent_download", "--verbose", "-o", str(tmp_path),
+                     *urls)
+    assert result.returncode == protocol.EXIT_OK, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[:3] == [f"GET: {url}" for url in urls]
+    assert sorted(lines[3:6]) == sorted(
+        f"{1000 * (n + 1)} bytes received from {url}." for n, url in enumerate(urls)
+    )
+    assert lines[6].startswith("3 of 3 files downloaded")
