@@ -12,7 +12,8 @@ spreads the connections between them. Two ways to share the port:
   worker, which all accept on it (the classic pre-fork server; the kernel wakes one of them).
 
 Supervised: a worker that dies after it started listening is replaced by a new one; a worker
-that dies before that means the model cannot start, so everything stops with an error. SIGTERM
+that exits on its own before that means the model cannot start, so everything stops with an
+error (one killed by a signal while starting is retried after a short pause). SIGTERM
 or SIGINT to the supervisor stops every worker (each finishes its in-flight requests within the
 runtime's grace time) and the supervisor returns, so the command exits 0. The ready line is
 printed once, by the supervisor, when every first worker listens.
@@ -43,6 +44,8 @@ BACKLOG = 1024
 START_TIMEOUT = 30.0
 # Each worker gets the runtime's grace time (2 s) and the loop's shutdown; then SIGKILL.
 STOP_TIMEOUT = 8.0
+# Before replacing a worker that was killed while it was still starting.
+RESTART_PAUSE = 0.5
 SHARING_ENV = "ROSETTA_WORKERS_SHARING"
 _STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 _WATCHED = {signal.SIGCHLD, *_STOP_SIGNALS}
@@ -212,13 +215,15 @@ class Supervisor:
             if info is not None and info.si_signo in _STOP_SIGNALS:
                 return
             for pid, status, was_listening in self._reap():
-                if not was_listening:
-                    # A replacement that cannot start will not start the next time either
+                if not was_listening and os.WIFEXITED(status):
+                    # A replacement that exits on its own before listening will do so again
                     # (gunicorn stops the same way). The ready line is out, so this is not
                     # "cannot listen" for the CLI: say it here and exit non-zero.
                     print(f"rosetta: error: worker {pid} exited ({_describe(status)}) before "
                           "listening; stopping", file=sys.stderr, flush=True)
                     raise SystemExit(1)
+                if not was_listening and self._stop_requested(timeout=RESTART_PAUSE):
+                    return  # killed while starting (the OOM killer?): retry, but not in a spin
                 replacement = self._spawn()
                 print(f"rosetta: worker {pid} exited ({_describe(status)}); "
                       f"started worker {replacement}", file=sys.stderr, flush=True)
