@@ -26,10 +26,12 @@ through `.part` and a rename (`classic.urllib_fetch`, shared with the thread mod
 
 from __future__ import annotations
 
+# --8<-- [start:patch]
 from gevent import monkey
 
 if __name__ == "__main__":
     monkey.patch_all()
+# --8<-- [end:patch]
 
 # Every import below comes after patch_all, on purpose: they all see the patched modules.
 import itertools
