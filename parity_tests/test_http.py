@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.accepted_differences import comparable
+from parity_tests.accepted_differences import comparable, keeps_alive
 from parity_tests.clients import (
     HTTPReader,
     Response,
@@ -159,7 +159,9 @@ def test_garbage_is_400_then_close(http_server: ServerProcess, garbage: bytes) -
         sock.sendall(garbage)
         response = HTTPReader(sock).read()
         assert response.status == 400
-        assert response.header("Connection") == "close"
+        # "Connection: close" in HTTP/1.1; aiohttp answers a request it cannot parse as
+        # HTTP/1.0, where no header means close (parity_tests/accepted_differences.py).
+        assert not keeps_alive(response)
         assert is_closed_by_peer(sock)
 
 
