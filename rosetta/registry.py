@@ -194,7 +194,7 @@ MODELS: tuple[Model, ...] = (
     ),
 )
 
-DEFAULT_MODEL = {"echo": "modern.streams", "http": "modern.streams"}
+DEFAULT_MODEL = {"echo": "modern.protocol", "http": "modern.protocol"}
 
 _BY_NAME = {model.name: model for model in MODELS}
 
