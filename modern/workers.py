@@ -159,11 +159,11 @@ class Supervisor:
         global _worker_listener
         port = self.sockname[1]
         try:
-            # The runtime's loop installs its own SIGTERM/SIGINT handlers; until then a stop
-            # signal ends the worker quietly.
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            for signum in _STOP_SIGNALS:
-                signal.signal(signum, _interrupt)
+            # The runtime's loop installs its own SIGTERM/SIGINT handlers. Until then a stop
+            # signal simply ends the worker (it serves nothing yet): an exception raised by a
+            # handler could land anywhere, in the middle of an import for instance.
+            for signum in _WATCHED:
+                signal.signal(signum, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _WATCHED)
             os.close(self.ready_read)
             if self.reuse_port:
@@ -267,10 +267,6 @@ class Supervisor:
         while self.workers:
             pid, _ = os.waitpid(next(iter(self.workers)), 0)
             self.workers.pop(pid, None)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _describe(status: int) -> str:

@@ -58,6 +58,28 @@ def alive(pid: int) -> bool:
         return False
 
 
+def listening(pid: int, port: int) -> bool:
+    """Whether `pid` holds a socket listening on `port` (/proc/net/tcp state 0A)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(f"socket:[{fields[9]}]")
+    try:
+        descriptors = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for descriptor in descriptors:
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{descriptor}") in inodes:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline:
@@ -126,8 +148,9 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(sharing: str, root: P
             os.kill(victim, signal.SIGKILL)
             wait_for(
                 lambda victim=victim: victim not in children(supervisor)
-                and len(children(supervisor)) == 2,
-                f"worker {victim} replaced",
+                and len(children(supervisor)) == 2
+                and all(listening(pid, server.port) for pid in children(supervisor)),
+                f"worker {victim} replaced by one that listens",
             )
             assert_serves(server)
         now = children(supervisor)
