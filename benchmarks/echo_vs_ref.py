@@ -46,7 +46,7 @@ def measure(bench_dir: Path, model: str, size: int, rounds: int, seconds: float)
         "rounds": [
             {"server_rps": int(m[2]), "errors": int(m[3]), "reference_rps": int(m[4]),
              "ratio": float(m[5])}
-            for m in ROUND.findall(done.stdout)
+            for m in ROUND.finditer(done.stdout)
         ],
         "median_ratio": float(median[1]),
         "command": "../shared/bench/echo-vs-ref " + " ".join(argv[1:]).replace(

@@ -6,8 +6,9 @@ Writes a document root with a 1 KB file (1024 bytes) and a 1 MiB file into a tem
 folder, starts nginx on a loopback port as a non-daemon subprocess with a temporary config
 (one worker, `sendfile on`, `access_log off`; keep-alive not capped, so nginx never pays for
 reconnecting), starts each model with `rosetta serve http --root` on the same folder, and runs
-wrk against nginx and each model in turn, round after round. Each round's ratio is the model's
-requests/s over nginx's in that round; the figure is the median of the rounds.
+wrk against nginx and each model in turn (who goes first alternates), round after round.
+Each round's ratio is the model's requests/s over nginx's in that round; the figure is the
+median of the rounds.
 
 Targets (issue 4): modern.protocol >= 1.0x nginx on the 1 KB file, >= 0.8x on the 1 MiB file.
 """
@@ -131,10 +132,16 @@ def main() -> None:
         rows = []
         for name in FILES:
             per_model: dict[str, list[tuple[float, float]]] = {model: [] for model in models}
-            for _ in range(args.rounds):
+            for round_number in range(args.rounds):
                 for model in models:
-                    reference = wrk(f"{nginx_base}/{name}", args.duration)
-                    measured = wrk(servers[model].url(f"/{name}"), args.duration)
+                    # Who goes first alternates, so a drift in the machine's load during a
+                    # round does not always favour the same side.
+                    if round_number % 2 == 0:
+                        reference = wrk(f"{nginx_base}/{name}", args.duration)
+                        measured = wrk(servers[model].url(f"/{name}"), args.duration)
+                    else:
+                        measured = wrk(servers[model].url(f"/{name}"), args.duration)
+                        reference = wrk(f"{nginx_base}/{name}", args.duration)
                     per_model[model].append((measured, reference))
                     print(f"{name} {model}: {measured:.0f} req/s, nginx {reference:.0f} req/s,"
                           f" ratio {measured / reference:.2f}", flush=True)
