@@ -91,6 +91,10 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
             client_socket.close()
     finally:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        # The stop is bounded by GRACE_SECONDS: a second signal must not interrupt it and
+        # leave children behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
         _stop_children()
 

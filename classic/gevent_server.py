@@ -39,6 +39,7 @@ from rosetta.net import bind_address, family_for  # noqa: E402
 from rosetta.protocol.static import StaticSite  # noqa: E402
 
 GRACE_SECONDS = 2.0
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Ready = Callable[[tuple], None]
 Conversation = Callable[[socket.socket, object], None]
 
@@ -69,7 +70,7 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
     main = gevent.getcurrent()
     watchers = [
         gevent.signal_handler(signum, gevent.kill, main, KeyboardInterrupt)
-        for signum in (signal.SIGINT, signal.SIGTERM)
+        for signum in STOP_SIGNALS
     ]
     try:
         server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -83,10 +84,16 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
             clients[client] = conn
             client.link(lambda finished: clients.pop(finished, None))
     finally:
-        server_socket.close()
-        _stop_clients(clients)
+        # The stop is bounded by GRACE_SECONDS: a second signal is ignored, not fatal (a
+        # cancelled watcher leaves the signal's default action, which kills).
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         for watcher in watchers:
             watcher.cancel()
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+        server_socket.close()
+        _stop_clients(clients)
 
 
 def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import threading
 import time
@@ -65,11 +66,15 @@ def _serve(
             client = threading.Thread(
                 target=dealWithClient, args=(client_socket, client_addr), daemon=True
             )
-            client.start()
-            # No client_socket.close() here: the thread owns the same socket object.
+            # Known before it starts, so that a stop signal arriving during start() still
+            # waits for it. No client_socket.close() here: the thread uses this very socket.
             clients = [(thread, sock) for thread, sock in clients if thread.is_alive()]
             clients.append((client, client_socket))
+            client.start()
     finally:
+        # The stop is bounded by GRACE_SECONDS: a second signal must not interrupt it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
         _stop_clients(clients)
 
@@ -81,7 +86,8 @@ def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]]) -> None
             sock.shutdown(socket.SHUT_RD)
     deadline = time.monotonic() + GRACE_SECONDS
     for thread, _ in clients:
-        thread.join(max(0.0, deadline - time.monotonic()))
+        if thread.is_alive():
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 if __name__ == "__main__":
