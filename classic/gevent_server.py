@@ -9,13 +9,18 @@ stalls every client. Costs: a greenlet per client (a few KiB, a C stack slice co
 switch), one thread and one process for all of them; no preemption.
 Counterpart: `modern.streams` (asyncio tasks: the switch points are the visible `await`s).
 
-`patch_all()` comes first, before any other import, as the course says (a module imported
-before patching keeps references to the blocking originals).
+`patch_all()` comes first, before any other import, as the course says: a module that took
+`from socket import socket` before patching would keep the blocking original. Started through
+`rosetta serve`, the CLI has imported `socket` already; that is harmless, because patching
+replaces the module's attributes and every call here looks them up at call time.
 
 Course bug: `send` instead of `sendall`: a large echo lost what `send` did not write.
 Fixed: the shared conversations use `sendall`.
 Course bug: a client resetting its connection raised in its greenlet and printed a traceback.
 Fixed: a reset ends only that greenlet's conversation, with one console line.
+Stop: SIGINT and SIGTERM are caught by gevent signal watchers (a plain Python handler would
+raise inside the hub, which prints it), which throw KeyboardInterrupt into the accept loop;
+idle connections are dropped at once, a response being sent finishes within `GRACE_SECONDS`.
 """
 
 from __future__ import annotations
