@@ -81,16 +81,38 @@ def start_nginx(tmp: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise SystemExit(f"bench: nginx did not answer on {base}; see {tmp / 'error.log'}")
 
 
-def wrk(url: str, duration: str) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def nginx_worker(master: int) -> int:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with open(f"/proc/{master}/task/{master}/children") as children:
+            pids = children.read().split()
+        if pids:
+            return int(pids[0])
+        time.sleep(0.1)
+    raise SystemExit("bench: nginx has no worker process")
+
+
+def wrk(url: str, duration: str, pid: int) -> tuple[float, float]:
+    """requests/s, and the server's CPU microseconds per request during the run."""
+    cpu_before = cpu_seconds(pid)
     done = subprocess.run(
         ["wrk", "-t1", "-c50", f"-d{duration}", url], capture_output=True, text=True, check=True
     )
     if re.search(r"Non-2xx|Socket errors", done.stdout):
         raise SystemExit(f"bench: wrk saw errors against {url}:\n{done.stdout}")
+    cpu = cpu_seconds(pid) - cpu_before
     match = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
-    if match is None:
+    total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", done.stdout)
+    if match is None or total is None:
         raise SystemExit(f"bench: wrk said:\n{done.stdout}{done.stderr}")
-    return float(match[1])
+    return float(match[1]), cpu * 1e6 / max(int(total[1]), 1)
 
 
 def same_bytes(url: str, expected: bytes) -> bool:
@@ -122,6 +144,7 @@ def main() -> None:
 
     results: dict[str, object] = {"machine": machine(), "loop": args.loop, "figures": []}
     nginx, nginx_base = start_nginx(tmp, root)
+    worker = nginx_worker(nginx.pid)
     servers: dict[str, Server] = {}
     try:
         for model in models:
@@ -132,26 +155,37 @@ def main() -> None:
         rows = []
         for name in FILES:
             per_model: dict[str, list[tuple[float, float]]] = {model: [] for model in models}
+            cpu_per_request: dict[str, list[tuple[float, float]]] = {m: [] for m in models}
             for round_number in range(args.rounds):
                 for model in models:
                     # Who goes first alternates, so a drift in the machine's load during a
                     # round does not always favour the same side.
+                    nginx_url = f"{nginx_base}/{name}"
+                    model_url = servers[model].url(f"/{name}")
                     if round_number % 2 == 0:
-                        reference = wrk(f"{nginx_base}/{name}", args.duration)
-                        measured = wrk(servers[model].url(f"/{name}"), args.duration)
+                        reference, reference_cpu = wrk(nginx_url, args.duration, worker)
+                        measured, measured_cpu = wrk(model_url, args.duration, servers[model].pid)
                     else:
-                        measured = wrk(servers[model].url(f"/{name}"), args.duration)
-                        reference = wrk(f"{nginx_base}/{name}", args.duration)
+                        measured, measured_cpu = wrk(model_url, args.duration, servers[model].pid)
+                        reference, reference_cpu = wrk(nginx_url, args.duration, worker)
                     per_model[model].append((measured, reference))
-                    print(f"{name} {model}: {measured:.0f} req/s, nginx {reference:.0f} req/s,"
+                    cpu_per_request[model].append((measured_cpu, reference_cpu))
+                    print(f"{name} {model}: {measured:.0f} req/s ({measured_cpu:.1f} us CPU/req),"
+                          f" nginx {reference:.0f} req/s ({reference_cpu:.1f} us CPU/req),"
                           f" ratio {measured / reference:.2f}", flush=True)
             for model, pairs in per_model.items():
                 ratios = [measured / reference for measured, reference in pairs]
                 median = statistics.median(ratios)
+                model_cpu = statistics.median(cpu for cpu, _ in cpu_per_request[model])
+                nginx_cpu = statistics.median(cpu for _, cpu in cpu_per_request[model])
                 target = TARGETS.get((model, name))
                 figure = {
                     "model": model, "file": name, "bytes": FILES[name],
-                    "rounds": [{"server_rps": m, "nginx_rps": r} for m, r in pairs],
+                    "rounds": [
+                        {"server_rps": m, "nginx_rps": r, "server_cpu_us_per_request": mc,
+                         "nginx_cpu_us_per_request": rc}
+                        for (m, r), (mc, rc) in zip(pairs, cpu_per_request[model], strict=True)
+                    ],
                     "median_ratio": median, "target": target,
                     "verdict": verdict(median, target) if target else "",
                 }
@@ -160,6 +194,7 @@ def main() -> None:
                     f"`{model}` ({args.loop})", f"{FILES[name]} B",
                     f"{statistics.median(m for m, _ in pairs):.0f}",
                     f"{statistics.median(r for _, r in pairs):.0f}",
+                    f"{model_cpu:.1f} / {nginx_cpu:.1f}",
                     f"**{median:.2f}x**", f">= {target:.1f}x" if target else "-",
                     figure["verdict"], ", ".join(f"{ratio:.2f}" for ratio in ratios),
                 ))
@@ -170,8 +205,8 @@ def main() -> None:
         nginx.wait(timeout=15)
         shutil.rmtree(tmp, ignore_errors=True)
     table = markdown_table(
-        ("server", "file", "req/s (median)", "nginx req/s (median)", "median ratio", "target",
-         "", "rounds"),
+        ("server", "file", "req/s (median)", "nginx req/s (median)",
+         "server / nginx CPU us per request", "median ratio", "target", "", "rounds"),
         rows,
     )
     write_results("http_vs_nginx", results, table)
