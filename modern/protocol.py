@@ -1,5 +1,7 @@
 """Modern counterpart of course §5 (select: 5a echo, 5b with a write list) and §6 (epoll):
 `asyncio.Protocol` callbacks on a transport, no task and no coroutine per connection.
+Replaces `classic.select_echo` (§5a), `classic.select_writelist` (§5b) and
+`classic.epoll_server` (§6).
 
 Schedules: the event loop (uvloop by default, `--loop asyncio` for the stock one) waits for
 readiness with epoll, as §6 did by hand, and calls the protocol of the connection that is
@@ -29,7 +31,10 @@ write list's only other job, not reading faster than you can write, becomes
 `pause_writing` -> `transport.pause_reading()`. Closing is `transport.close()`, which flushes
 first and unregisters before closing the descriptor (the §6 EBADF bug cannot happen).
 Edge-triggered draining, EAGAIN loops and the readiness masks are the loop's business.
+§5a's "a line on stdin stops the server" becomes SIGINT/SIGTERM handled by the loop, which
+stops accepting and closes idle connections at once, busy ones after their answer.
 Code that awaits (a database, a timer) does not fit in a callback: use `modern.streams`.
+`--workers N` runs N such servers on one port (`modern.workers`).
 
 Course bug (§5a/§5b/§6): partial sends, unhandled resets and stranded edge-triggered data.
 Fixed: by the transport, which handles all three for every connection.
@@ -49,10 +54,8 @@ from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import FileSlice, StaticSite
 
 Ready = Callable[[tuple], None]
+# What the chunked fallback reads and writes at a time; it stops at pause_writing.
 CHUNK_SIZE = 256 * 1024
-# Bytes of a file written into the transport per turn of the chunked fallback; above this
-# the transport pauses writing and we wait for resume_writing before reading more.
-WRITE_HIGH_WATER = 256 * 1024
 
 
 class OpenConnections:
