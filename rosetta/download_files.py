@@ -65,11 +65,13 @@ class PartFile:
 
     def __enter__(self) -> PartFile:
         try:
-            # A .part left by a killed run (or anything else under that name) is ours to
-            # remove: the name is reserved for this download.
-            with contextlib.suppress(FileNotFoundError):
+            try:
+                self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
+            except FileExistsError:
+                # A .part left by a killed run (or anything else under that name) is ours
+                # to remove: the name is reserved for this download. Once, then O_EXCL again.
                 self.part_path.unlink()
-            self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
+                self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
         except OSError as error:
             raise LocalError(f"cannot create {self.part_path.name}: {_reason(error)}") from None
         with _open_parts_lock:
