@@ -98,7 +98,7 @@ def tool_version(argv: Sequence[str]) -> str:
         return "not installed"
     done = subprocess.run(argv, capture_output=True, text=True)
     text = (done.stdout + done.stderr).strip().splitlines()
-    return text[0] if text else "?"
+    return text[0].split(" Copyright")[0] if text else "?"
 
 
 def machine() -> dict[str, object]:
