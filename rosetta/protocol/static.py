@@ -151,7 +151,8 @@ class StaticSite:
         self.inline_limit = inline_limit
         self._inline: dict[str, tuple[int, int, int, bytes]] = {}
         self._known: dict[bytes, _KnownFile] = {}
-        self._root_fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY)
+        # O_PATH (Linux) needs only search permission on the root, as serving from it does.
+        self._root_fd = os.open(self.root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
         weakref.finalize(self, os.close, self._root_fd)
 
     # -- the one entry point -------------------------------------------------------------
