@@ -152,8 +152,12 @@ class StaticSite:
         self._inline: dict[str, tuple[int, int, int, bytes]] = {}
         self._known: dict[bytes, _KnownFile] = {}
         # O_PATH (Linux) needs only search permission on the root, as serving from it does.
-        self._root_fd = os.open(self.root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
-        weakref.finalize(self, os.close, self._root_fd)
+        try:
+            self._root_fd = os.open(self.root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+        except OSError:
+            self._root_fd = -1  # no root (yet): every answer takes the full path, nothing is kept
+        else:
+            weakref.finalize(self, os.close, self._root_fd)
 
     # -- the one entry point -------------------------------------------------------------
 
@@ -166,7 +170,7 @@ class StaticSite:
             if name in _VARYING_HEADERS:
                 plain = False
                 break
-        if plain:
+        if plain and self._root_fd >= 0:
             known = self._known.get(event.target)
             if known is not None and known.revalidate(self._root_fd):
                 return self._known_response(event, known)
@@ -176,7 +180,7 @@ class StaticSite:
             return self.error(found, keep_alive=event.keep_alive, request=event)
         path, info = found
         plan = self._file_response(event, path, info)
-        if plain and plan.status == HTTPStatus.OK and event.method == "GET":
+        if plain and plan.status == HTTPStatus.OK and event.method == "GET" and self._root_fd >= 0:
             self._remember(event, candidate, path, info, plan)  # type: ignore[arg-type]
         return plan
 

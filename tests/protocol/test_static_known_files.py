@@ -142,3 +142,14 @@ def test_a_removed_file_is_404(tree: tuple[Path, Path]) -> None:
     assert ask(site, "/big.bin").status == 200
     (root / "big.bin").unlink()
     assert ask(site, "/big.bin").status == 404
+
+
+def test_a_root_that_appears_later_is_served_without_remembering(tmp_path: Path) -> None:
+    root = tmp_path / "later"
+    site = StaticSite(root)
+    assert ask(site, "/a.txt").status == 404
+    root.mkdir()
+    (root / "a.txt").write_bytes(b"now here")
+    assert ask(site, "/a.txt").body == b"now here"
+    (root / "a.txt").write_bytes(b"changed!")
+    assert ask(site, "/a.txt").body == b"changed!"
