@@ -8,9 +8,8 @@ flight finish within a grace time, and drops idle keep-alive connections at once
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 
 LOOPS = ("uvloop", "asyncio")
 GRACE_SECONDS = 2.0
@@ -58,15 +57,10 @@ class Connections:
         task = asyncio.current_task()
         self._busy.pop(task, None)  # type: ignore[arg-type]
 
-    @contextlib.contextmanager
-    def busy(self) -> Iterator[None]:
-        task = asyncio.current_task()
-        self._busy[task] = True  # type: ignore[index]
-        try:
-            yield
-        finally:
-            if task in self._busy:
-                self._busy[task] = False  # type: ignore[index]
+    def busy(self) -> _Busy:
+        """`with connections.busy():` around a request; entered once per message, so it is a
+        plain class (a generator-based context manager costs about 2 us each time)."""
+        return _Busy(self._busy)
 
     async def close(self, grace: float = GRACE_SECONDS) -> None:
         """Cancel idle connections now, busy ones after `grace` seconds at most."""
@@ -80,3 +74,19 @@ class Connections:
                 task.cancel()
             if late:
                 await asyncio.wait(late, timeout=grace)
+
+
+class _Busy:
+    __slots__ = ("_busy", "_task")
+
+    def __init__(self, busy: dict[asyncio.Task[object], bool]) -> None:
+        self._busy = busy
+        self._task: asyncio.Task[object] | None = None
+
+    def __enter__(self) -> None:
+        task = self._task = asyncio.current_task()
+        self._busy[task] = True  # type: ignore[index]
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._task in self._busy:
+            self._busy[self._task] = False  # type: ignore[index]
