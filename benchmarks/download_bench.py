@@ -4,7 +4,8 @@
 
 Starts nginx itself on 127.0.0.1 (a temporary config, `daemon off`, one worker, access log
 off), writes the files, then times in turns, round after round, the same URL list fetched by
-`curl --parallel --parallel-max J`, `aria2c -jJ`, and `rosetta download --model M -j J` for
+`curl --parallel --parallel-max J`, `aria2c -jJ`, a bare 20-line aiohttp downloader (the
+issue's yardstick: no checks, no .part, no retries), and `rosetta download --model M -j J` for
 every download model. Each run writes into a fresh directory, is checked (every file there,
 with the right bytes), and is timed from the outside (wall time of the whole command,
 interpreter start-up included, as a user waits for it). The table reports the median of the
@@ -119,12 +120,33 @@ def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
         Tool("aria2c", ["aria2c", f"-j{jobs}", "-i", str(urls_txt), "-d", "{out}", "--quiet",
                         "--allow-overwrite=true", "--auto-file-renaming=false"]),
     ]
+    listed.append(Tool("bare aiohttp (reference)",
+                       [sys.executable, "-c", BARE_AIOHTTP, str(urls_txt), "{out}", str(jobs)]))
     for model in models:
         listed.append(Tool(model, [sys.executable, "-m", "rosetta", "download", "--model", model,
                                    "-j", str(jobs), "-i", str(urls_txt), "-o", "{out}"]))
     return listed
 
 
+# The issue's yardstick: a bare aiohttp downloader with no checks, no .part files, no
+# retries, no summary; its figure shows what the model's promises cost on top of aiohttp.
+BARE_AIOHTTP = """
+import asyncio, os, sys
+import aiohttp, uvloop
+
+async def main(urls, out, jobs):
+    limit = asyncio.Semaphore(jobs)
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=jobs)) as session:
+        async def fetch(url):
+            async with limit, session.get(url) as response:
+                body = await response.read()
+            with open(os.path.join(out, url.rsplit("/", 1)[1]), "wb") as file:
+                file.write(body)
+        await asyncio.gather(*(fetch(url) for url in urls))
+
+urls = open(sys.argv[1]).read().split()
+uvloop.run(main(urls, sys.argv[2], int(sys.argv[3])))
+"""
 STARTUP_PROBE = "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser()"
 SUMMARY_TIME = re.compile(rb"files downloaded, .* in ([0-9.]+) s")
 
@@ -199,9 +221,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             shift = round_number % len(listed)
             for tool in listed[shift:] + listed[:shift]:
                 out = out_base / f"{tool.label}-{round_number}"
+                # Flush what the previous run wrote, so that no tool pays for another's
+                # write-back; outputs are only deleted at the end (a delete is disk work too).
+                os.sync()
                 elapsed, transfer = run_once(tool, out)
                 check_output(out, digests)
-                shutil.rmtree(out)
                 timings.setdefault(tool.label, []).append(elapsed)
                 if transfer is not None:
                     transfers.setdefault(tool.label, []).append(transfer)
