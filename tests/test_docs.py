@@ -15,7 +15,9 @@ def test_readme_model_table_is_the_registry() -> None:
     readme = (ROOT / "README.md").read_text()
     block = re.search(r"<!-- models:start[^\n]*-->\n(.*?)\n<!-- models:end -->", readme, re.S)
     assert block, "README.md lost its model table markers"
-    assert block.group(1) == markdown_model_table(), "paste the output of `rosetta models --markdown` between the markers"
+    assert block.group(1) == markdown_model_table(), (
+        "paste the output of `rosetta models --markdown` between the markers"
+    )
 
 
 def test_readme_quick_start_has_exactly_two_commands() -> None:
