@@ -1,8 +1,8 @@
-"""modern.sockets and modern.streams (and modern.aiohttp for HTTP) under a client that sends a
-lot and never reads.
+"""Every modern server (modern.protocol, modern.sockets, modern.streams, and modern.aiohttp for
+HTTP) under a client that sends a lot and never reads.
 
-The server's replies cannot leave, so it must stop reading (`sock_sendall` / `drain()` not
-returning) instead of buffering them: its RSS stays under a fixed ceiling while the client
+The server's replies cannot leave, so it must stop reading (`pause_reading` on
+`pause_writing`, `sock_sendall` / `drain()` not returning) instead of buffering them: its RSS stays under a fixed ceiling while the client
 tries to push 200 MB, and the client finds itself blocked long before that. Once the client
 reads, every echoed byte is there, in order. (modern.protocol has its own test beside this.)
 """
@@ -19,7 +19,7 @@ import pytest
 
 from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
 
-MODELS = ["modern.sockets", "modern.streams"]
+MODELS = ["modern.protocol", "modern.sockets", "modern.streams"]
 HTTP_MODELS = [*MODELS, "modern.aiohttp"]  # aiohttp's own stack must hold back too
 LOOPS = ["uvloop", "asyncio"]
 TARGET = 200 * 1000 * 1000  # what the client tries to send
