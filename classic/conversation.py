@@ -8,7 +8,9 @@ cooperative sockets unchanged, which is the point the course makes about gevent.
 
 from __future__ import annotations
 
+import os
 import socket
+from collections.abc import Callable
 
 from rosetta.console import Console, show_data, show_peer
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
@@ -16,8 +18,20 @@ from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import FileChanged, FileSlice, ResponsePlan, StaticSite
 
 HTTP_RECV_SIZE = 64 * 1024
+Ready = Callable[[tuple], None]
+# What a model hands each accepted connection to: its own process, thread or greenlet runs it.
+Conversation = Callable[[socket.socket, object], None]
 # Errors that mean "the peer went away": they end this conversation quietly, nothing more.
 PEER_GONE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)
+
+
+def echo_handler(console: Console) -> Conversation:
+    return lambda sock, addr: echo_conversation(sock, addr, console)
+
+
+def http_handler(root: str | os.PathLike[str], console: Console) -> Conversation:
+    site = StaticSite(root)
+    return lambda sock, addr: http_conversation(sock, addr, site, console)
 
 
 def echo_conversation(sock: socket.socket, addr: object, console: Console) -> None:

@@ -28,33 +28,27 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from classic.conversation import echo_conversation, http_conversation
+from classic.conversation import Conversation, Ready, echo_handler, http_handler
 from rosetta.console import Console, show_peer
 from rosetta.net import bind_address, family_for
-from rosetta.protocol.static import StaticSite
 
 GRACE_SECONDS = 2.0
 # The course's fork semantics, whatever the platform's default start method.
 FORK = multiprocessing.get_context("fork")
 # Held while a child starts, so none arrives before the child has installed its own handlers.
 HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
-Ready = Callable[[tuple], None]
-Conversation = Callable[[socket.socket, object], None]
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
+    _serve(host, port, ready, console, echo_handler(console))
 
 
 def serve_http(
     host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
 ) -> None:
-    site = StaticSite(root)
-    _serve(
-        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
-    )
+    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def dealWithClient(

@@ -33,33 +33,26 @@ import contextlib  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.socket import cancel_wait_ex  # noqa: E402
 
-from classic.conversation import echo_conversation, http_conversation  # noqa: E402
+from classic.conversation import Conversation, Ready, echo_handler, http_handler  # noqa: E402
 from rosetta.console import Console, show_peer  # noqa: E402
 from rosetta.net import bind_address, family_for  # noqa: E402
-from rosetta.protocol.static import StaticSite  # noqa: E402
 
 GRACE_SECONDS = 2.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-Ready = Callable[[tuple], None]
-Conversation = Callable[[socket.socket, object], None]
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
+    _serve(host, port, ready, console, echo_handler(console))
 
 
 def serve_http(
     host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
 ) -> None:
-    site = StaticSite(root)
-    _serve(
-        host, port, ready, console, lambda sock, addr: http_conversation(sock, addr, site, console)
-    )
+    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
