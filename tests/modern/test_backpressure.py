@@ -2,9 +2,9 @@
 HTTP) under a client that sends a lot and never reads.
 
 The server's replies cannot leave, so it must stop reading (`pause_reading` on
-`pause_writing`, `sock_sendall` / `drain()` not returning) instead of buffering them: its RSS stays under a fixed ceiling while the client
-tries to push 200 MB, and the client finds itself blocked long before that. Once the client
-reads, every echoed byte is there, in order. (modern.protocol has its own test beside this.)
+`pause_writing`, `sock_sendall` / `drain()` not returning) instead of buffering them: its RSS
+stays under a fixed ceiling while the client tries to push 200 MB, and the client finds itself
+blocked long before that. Once the client reads, every echoed byte is there, in order.
 """
 
 from __future__ import annotations
