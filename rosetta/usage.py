@@ -1,0 +1,60 @@
+"""The one way every sub-command reports a user's mistake: one line on stderr, exit code 2.
+
+`OneLineParser` keeps argparse's `--help` but makes its errors one line; `fail` is for mistakes
+found after parsing; `load_model` is the look-up every sub-command does (the name is known, the
+model serves the job, what it needs is installed, its module imports) and raises `UsageError`
+with the line to print.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from types import ModuleType
+from typing import NoReturn
+
+from rosetta import registry
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A mistake of the user's: reported in one line, exit code 2."""
+
+
+def fail(message: str) -> int:
+    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
+    return EXIT_USAGE
+
+
+def exit_with(message: str) -> NoReturn:
+    """`fail` from inside argparse type functions and other places that cannot return."""
+    raise SystemExit(fail(message))
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Usage mistakes in one line on stderr, exit code 2; `--help` still shows everything."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def find_model(name: str, job: str) -> registry.Model:
+    """The registered model `name`, checked to serve `job`; UsageError otherwise."""
+    try:
+        model = registry.get(name)
+    except registry.UnknownModel as error:
+        raise UsageError(str(error)) from None
+    if job not in model.jobs:
+        served = ", ".join(sorted(model.jobs))
+        raise UsageError(f"model {model.name} does not serve {job} (it serves: {served})")
+    return model
+
+
+def load_model(name: str, job: str) -> tuple[registry.Model, ModuleType]:
+    """`find_model`, then its module imported; a missing dependency is a UsageError too."""
+    model = find_model(name, job)
+    try:
+        return model, model.load()
+    except (registry.ModelUnavailable, ImportError) as error:
+        raise UsageError(str(error)) from None
