@@ -15,7 +15,7 @@ import pytest
 from parity_tests.clients import echo_roundtrip
 from parity_tests.harness import assert_clean_stop, start_server
 from rosetta import registry
-from rosetta.cli import BUNDLED_SITE
+from rosetta.site import BUNDLED_SITE
 
 ROSETTA = [sys.executable, "-m", "rosetta"]
 
