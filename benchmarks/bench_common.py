@@ -26,6 +26,7 @@ if str(ROOT) not in sys.path:
 from rosetta import launch  # noqa: E402  (needs the path above)
 from rosetta.launch import Server as Server  # noqa: E402
 from rosetta.launch import raise_open_file_limit as raise_open_file_limit  # noqa: E402
+from rosetta.launch import resident_bytes as resident_bytes  # noqa: E402
 
 
 def start_rosetta(job: str, model: str, *extra: str, root: Path | None = None) -> Server:
@@ -34,14 +35,6 @@ def start_rosetta(job: str, model: str, *extra: str, root: Path | None = None) -
         return launch.start(job, model, root=root, extra=[*extra, "-q"], cwd=ROOT)
     except launch.LaunchError as error:
         raise SystemExit(f"bench: {error}") from None
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def load_average() -> str:

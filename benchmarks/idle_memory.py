@@ -27,7 +27,7 @@ from bench_common import (
     machine,
     markdown_table,
     raise_open_file_limit,
-    rss_bytes,
+    resident_bytes,
     start_rosetta,
     verdict,
     write_results,
@@ -44,10 +44,10 @@ def open_descriptors(pid: int) -> int:
 
 def steady_rss(pid: int) -> int:
     """RSS once two readings a settle time apart agree within 1%."""
-    previous = rss_bytes(pid)
+    previous = resident_bytes(pid)
     for _ in range(10):
         time.sleep(SETTLE_SECONDS)
-        current = rss_bytes(pid)
+        current = resident_bytes(pid)
         if abs(current - previous) <= previous // 100:
             return current
         previous = current

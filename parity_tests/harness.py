@@ -8,9 +8,9 @@ start or stop as it should fails the test with an AssertionError that says why.
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 from rosetta import launch
 from rosetta.launch import START_TIMEOUT, STOP_TIMEOUT, model_label, wait_until
@@ -46,18 +46,13 @@ class ServerProcess(launch.Server):
 
 
 def start_server(
-    job: str,
-    model: str,
-    options: Mapping[str, str] | None = None,
-    *,
-    root: Path | None = None,
-    host: str = "127.0.0.1",
-    extra: Sequence[str] = (),
-    env: Mapping[str, str] | None = None,
+    job: str, model: str, options: Mapping[str, str] | None = None, **how: Any
 ) -> ServerProcess:
+    """`launch.start` (same keywords: root, host, extra, env...), failing the test if the
+    server does not come up."""
     options = dict(options or {})
     try:
-        started = launch.start(job, model, options, root=root, host=host, extra=extra, env=env)
+        started = launch.start(job, model, options, **how)
     except launch.LaunchError as error:
         raise AssertionError(str(error)) from None
     return ServerProcess(**vars(started), model=model, options=options, job=job)

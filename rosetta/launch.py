@@ -190,6 +190,15 @@ def start_command(
     raise LaunchError(f"{label} printed no ready line within {timeout:g}s")
 
 
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory (VmRSS), in bytes."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise LaunchError(f"/proc/{pid}/status has no VmRSS")
+
+
 def raise_open_file_limit() -> int:
     """This process's soft RLIMIT_NOFILE up to the hard limit (children inherit it)."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
