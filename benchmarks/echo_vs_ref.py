@@ -36,14 +36,20 @@ CONNECTIONS = 50
 
 def measure(model: str, size: int, rounds: int, seconds: float) -> dict:
     def show(number: int, result: instruments.EchoRound) -> None:
-        print(f"{model} {size} B round {number}: server {result.server.requests_per_second} "
-              f"req/s (errors {result.server.errors}), reference "
-              f"{result.reference.requests_per_second} req/s, ratio {result.ratio:.2f}",
-              flush=True)
+        print(
+            f"{model} {size} B round {number}: server {result.server.requests_per_second} "
+            f"req/s (errors {result.server.errors}), reference "
+            f"{result.reference.requests_per_second} req/s, ratio {result.ratio:.2f}",
+            flush=True,
+        )
 
     done = instruments.echo_vs_reference(
         lambda: start_rosetta("echo", model, "--loop", "uvloop"),
-        rounds=rounds, connections=CONNECTIONS, size=size, seconds=seconds, on_round=show,
+        rounds=rounds,
+        connections=CONNECTIONS,
+        size=size,
+        seconds=seconds,
+        on_round=show,
     )
     return {
         "model": model,
@@ -51,8 +57,12 @@ def measure(model: str, size: int, rounds: int, seconds: float) -> dict:
         "size": size,
         "connections": CONNECTIONS,
         "rounds": [
-            {"server_rps": r.server.requests_per_second, "errors": r.server.errors,
-             "reference_rps": r.reference.requests_per_second, "ratio": round(r.ratio, 4)}
+            {
+                "server_rps": r.server.requests_per_second,
+                "errors": r.server.errors,
+                "reference_rps": r.reference.requests_per_second,
+                "ratio": round(r.ratio, 4),
+            }
             for r in done
         ],
         "median_ratio": round(instruments.median_ratio(done), 4),
@@ -78,8 +88,16 @@ def main() -> None:
         figure["verdict"] = verdict(figure["median_ratio"], target)
         results["targets"].append(figure)
         rounds = ", ".join(f"{r['ratio']:.2f}" for r in figure["rounds"])
-        rows.append((f"`{model}` (uvloop)", f"{size} B", f"**{figure['median_ratio']:.2f}x**",
-                     f">= {target:.2f}x", figure["verdict"], rounds))
+        rows.append(
+            (
+                f"`{model}` (uvloop)",
+                f"{size} B",
+                f"**{figure['median_ratio']:.2f}x**",
+                f">= {target:.2f}x",
+                figure["verdict"],
+                rounds,
+            )
+        )
     table = markdown_table(
         ("server", "message", "median ratio to C epoll", "target", "", "rounds"), rows
     )

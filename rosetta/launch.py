@@ -139,8 +139,9 @@ def start(
 
 
 @contextmanager
-def running(job: str, model: str, options: Mapping[str, str] | None = None,
-            **kwargs: object) -> Iterator[Server]:
+def running(
+    job: str, model: str, options: Mapping[str, str] | None = None, **kwargs: object
+) -> Iterator[Server]:
     """`start`, and the server stopped at the end of the block (its status is not checked)."""
     server = start(job, model, options, **kwargs)  # type: ignore[arg-type]
     try:
@@ -163,7 +164,11 @@ def start_command(
     stdout_path, stderr_path = logs / "stdout", logs / "stderr"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
-            list(argv), stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
+            list(argv),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
             env={**os.environ, **(env or {})},
         )
     server = Server(label, proc, stdout_path, stderr_path)

@@ -37,9 +37,7 @@ def pretend_server(sockname: tuple[str, int], then: str = "") -> list[str]:
         (("::1", 4243, 0, 0), "::1", "http://[::1]:4243/x"),
     ],
 )
-def test_the_address_comes_from_the_listening_line(
-    sockname: tuple, host: str, url: str
-) -> None:
+def test_the_address_comes_from_the_listening_line(sockname: tuple, host: str, url: str) -> None:
     server = launch.start_command(pretend_server(sockname), "pretend")
     try:
         assert server.address == (host, sockname[1])
@@ -60,8 +58,9 @@ def test_a_command_that_exits_before_listening_says_what_it_printed() -> None:
 
 def test_a_first_line_that_is_not_the_listening_line_is_refused() -> None:
     with pytest.raises(launch.LaunchError, match="not the ready line: 'hello'"):
-        launch.start_command(python("import time; print('hello', flush=True); time.sleep(30)"),
-                             "greeter")
+        launch.start_command(
+            python("import time; print('hello', flush=True); time.sleep(30)"), "greeter"
+        )
 
 
 def test_a_silent_command_times_out() -> None:

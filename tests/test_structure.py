@@ -59,9 +59,9 @@ def source_files(root: Path, folders: Iterable[str]) -> list[Path]:
     found = []
     for folder in folders:
         found += [
-            path for path in sorted((root / folder).rglob("*"))
-            if path.suffix in SOURCE_SUFFIXES and path.is_file()
-            and "__pycache__" not in path.parts
+            path
+            for path in sorted((root / folder).rglob("*"))
+            if path.suffix in SOURCE_SUFFIXES and path.is_file() and "__pycache__" not in path.parts
         ]
     return found
 
@@ -103,7 +103,8 @@ def text_files(root: Path, places: Iterable[str]) -> list[Path]:
         target = root / place
         candidates = [target] if target.is_file() else sorted(target.rglob("*"))
         found += [
-            path for path in candidates
+            path
+            for path in candidates
             if path.is_file() and "__pycache__" not in path.parts and _is_text(path)
         ]
     return found
@@ -169,7 +170,7 @@ def test_rules_fail_on_a_made_up_tree(fake_tree: Path) -> None:
     assert tracker_wording(fake_tree, USER_PAGES) == [
         "docs/page.md:1: 'issue 4'",
         "docs/page.md:1: 'this Issue'",
-        "benchmarks/results/x.md:1: \"The issue's\"",
+        'benchmarks/results/x.md:1: "The issue\'s"',
     ]
     assert reads_outside(fake_tree, SELF_CONTAINED) == ["tests/reader.py"]
 

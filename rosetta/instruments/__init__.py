@@ -88,7 +88,9 @@ def build(name: str, *, cache: Path | None = None, source: Path | None = None) -
     try:
         done = subprocess.run(
             [*compiler, *CFLAGS, "-o", str(partial), str(source_copy)],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if done.returncode != 0:
             first = next((line for line in done.stderr.splitlines() if "error" in line), "")
@@ -132,8 +134,14 @@ def echo_load(
     cache: Path | None = None,
 ) -> EchoLoad:
     """`connections` clients each sending `size`-byte messages in a closed loop for `seconds`."""
-    argv = [str(build("echo_load", cache=cache)), address[0], str(address[1]),
-            str(connections), str(size), f"{seconds:g}"]
+    argv = [
+        str(build("echo_load", cache=cache)),
+        address[0],
+        str(address[1]),
+        str(connections),
+        str(size),
+        f"{seconds:g}",
+    ]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
     match = LOAD_LINE.match(done.stdout.strip())
     if done.returncode != 0 or match is None:
@@ -174,7 +182,10 @@ def echo_vs_reference(
             server = start_reference(cache=cache) if who == "reference" else start_server()
             try:
                 measured[who] = echo_load(
-                    server.address, connections=connections, size=size, seconds=seconds,
+                    server.address,
+                    connections=connections,
+                    size=size,
+                    seconds=seconds,
                     cache=cache,
                 )
             finally:
