@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from classic.outbox import FILE_CHUNK, HIGH_WATER, Outbox
+from classic._outbox import FILE_CHUNK, HIGH_WATER, Outbox
 from parity_tests.clients import connect, echo_roundtrip, is_closed_by_peer, recv_exactly
 from parity_tests.harness import (
     READY_LINE,
@@ -28,7 +28,8 @@ from parity_tests.harness import (
     start_server,
 )
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileChanged, StaticSite
+from rosetta.protocol.files import FileChanged
+from rosetta.protocol.static import StaticSite
 
 READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
     ("classic.nonblocking", {}),
@@ -436,7 +437,7 @@ def test_select_echo_sendall_delivers_everything_to_a_slow_reader(
 
 def run_client(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "classic.nonblocking_client", "--port", str(port), *args],
+        [sys.executable, "-m", "classic._nonblocking_client", "--port", str(port), *args],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )
 

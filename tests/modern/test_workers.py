@@ -1,4 +1,4 @@
-"""`--workers N` (modern.workers): pre-forked workers on one port, supervised.
+"""`--workers N` (modern._workers): pre-forked workers on one port, supervised.
 
 Both ways of sharing the port are tested: SO_REUSEPORT (the default here, Linux) and one
 listening socket inherited by every worker (`ROSETTA_WORKERS_SHARING=listener`, what platforms
@@ -198,7 +198,7 @@ def test_one_worker_is_the_plain_server(root: Path) -> None:
 
 SUPERVISED_SCRIPT = """
 import os, sys, time
-from modern.workers import Supervisor
+from modern._workers import Supervisor
 
 flag = sys.argv[1]
 

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.protocol.files import FileSlice, content_type, iter_file_slice
 from rosetta.protocol.http import HTTPConnection, ProtocolError, Request
-from rosetta.protocol.static import FileSlice, StaticSite, content_type, iter_file_slice
+from rosetta.protocol.static import StaticSite
 
 SECRET = b"SECRET-OUTSIDE"
 

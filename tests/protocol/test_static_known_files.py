@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.protocol import FileSlice, ResponsePlan, StaticSite
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileSlice, ResponsePlan, StaticSite
 
 SECRET = b"SECRET-OUTSIDE-THE-ROOT"
 DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
@@ -32,8 +32,9 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     return root, outside
 
 
-def ask(site: StaticSite, target: str, *headers: str, method: str = "GET",
-        version: str = "1.1") -> ResponsePlan:
+def ask(
+    site: StaticSite, target: str, *headers: str, method: str = "GET", version: str = "1.1"
+) -> ResponsePlan:
     lines = [f"{method} {target} HTTP/{version}", "Host: t", *headers]
     conn = HTTPConnection()
     conn.receive_data(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -50,8 +51,19 @@ def wire(plan: ResponsePlan) -> bytes:
     return DATE.sub(b"\r\nDate: X\r\n", plan.head) + body
 
 
-@pytest.mark.parametrize("target", ["/", "/sub/", "/sub", "/sub/page.txt", "/big.bin",
-                                    "/alias.txt", "/sub/page.txt?q=1", "/%73ub/page.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/",
+        "/sub/",
+        "/sub",
+        "/sub/page.txt",
+        "/big.bin",
+        "/alias.txt",
+        "/sub/page.txt?q=1",
+        "/%73ub/page.txt",
+    ],
+)
 @pytest.mark.parametrize(
     ("method", "version", "headers"),
     [
