@@ -11,11 +11,12 @@ loop, `serve`, handing each connection to the job's conversation.
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable
 
 from rosetta.console import Console, show_data, show_peer
+from rosetta.entry_points import Ready, ServeEcho, ServeHttp
+from rosetta.entry_points import entry_points as job_entry_points
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.files import FileChanged, FileSlice
 from rosetta.protocol.http import HTTPConnection
@@ -23,7 +24,6 @@ from rosetta.protocol.response import ResponsePlan
 from rosetta.protocol.static import StaticSite
 
 HTTP_RECV_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
 # What a model hands each accepted connection to: its own process, thread or greenlet runs it.
 Conversation = Callable[[socket.socket, object], None]
 # Errors that mean "the peer went away": they end this conversation quietly, nothing more.
@@ -32,25 +32,20 @@ PEER_GONE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, Time
 Serve = Callable[[str, int, Ready, Console, Conversation], None]
 
 
-def entry_points(serve: Serve) -> tuple[Callable[..., None], Callable[..., None]]:
+def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
     """`serve_echo` and `serve_http` for a model whose accept loop is `serve`."""
-
-    def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-        serve(host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console))
-
-    def serve_http(
-        host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-    ) -> None:
-        site = StaticSite(root)
-        serve(
+    return job_entry_points(
+        lambda host, port, ready, console: serve(
+            host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console)
+        ),
+        lambda host, port, site, ready, console: serve(
             host,
             port,
             ready,
             console,
             lambda sock, addr: http_conversation(sock, addr, site, console),
-        )
-
-    return serve_echo, serve_http
+        ),
+    )
 
 
 def echo_conversation(sock: socket.socket, addr: object, console: Console) -> None:

@@ -8,18 +8,17 @@ own loop, `serve`, run with the job's replies.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Protocol
 
 from classic._outbox import Outbox
-from rosetta.console import Console
+from rosetta.entry_points import ServeEcho, ServeHttp
+from rosetta.entry_points import entry_points as job_entry_points
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
 HTTP_RECV_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
 
 
 class Replies(Protocol):
@@ -60,22 +59,13 @@ RepliesFactory = Callable[[], Replies]
 Serve = Callable[..., None]
 
 
-def entry_points(serve: Serve) -> tuple[Callable[..., None], Callable[..., None]]:
+def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
     """`serve_echo` and `serve_http` for a model whose loop is `serve`."""
-
-    def serve_echo(host: str, port: int, *, ready: Ready, console: Console, **options: Any) -> None:
-        serve(host, port, ready, console, EchoReplies, **options)
-
-    def serve_http(
-        host: str,
-        port: int,
-        root: str | os.PathLike[str],
-        *,
-        ready: Ready,
-        console: Console,
-        **options: Any,
-    ) -> None:
-        site = StaticSite(root)
-        serve(host, port, ready, console, lambda: HttpReplies(site), **options)
-
-    return serve_echo, serve_http
+    return job_entry_points(
+        lambda host, port, ready, console, **options: serve(
+            host, port, ready, console, EchoReplies, **options
+        ),
+        lambda host, port, site, ready, console, **options: serve(
+            host, port, ready, console, lambda: HttpReplies(site), **options
+        ),
+    )

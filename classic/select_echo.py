@@ -38,12 +38,12 @@ from classic._descriptors import accept_one, raise_open_file_limit, select_can_w
 from classic._outbox import PEER_GONE
 from classic._replies import HTTP_RECV_SIZE
 from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
-Ready = Callable[[tuple], None]
 # Answer `data` on `sock`; False when the connection must now be closed.
 Answer = Callable[[socket.socket, bytes], bool]
 

@@ -31,8 +31,9 @@ import socket
 
 from classic._descriptors import accept_one, raise_open_file_limit, select_can_watch
 from classic._outbox import PEER_GONE, Outbox
-from classic._replies import Ready, Replies, RepliesFactory, entry_points
+from classic._replies import Replies, RepliesFactory, entry_points
 from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
 
 

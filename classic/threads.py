@@ -38,6 +38,8 @@ def _serve(
     server_socket = listening_socket(host, port, 128)
     try:
         ready(server_socket.getsockname())
+        # §1's accept loop, repeated on purpose so that this listing reads alone; what
+        # differs from §1 is only what each accepted client is given.
         while True:
             console.event("waiting for a new client")
             client_socket, client_addr = server_socket.accept()

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
+import functools
 import signal
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,12 +21,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
 from modern._workers import listening_socket, prefork
-from rosetta.console import Console
+from rosetta import entry_points as job
+from rosetta.entry_points import Ready, ServeEcho, ServeHttp
 from rosetta.protocol.static import StaticSite
 
 LOOPS = ("uvloop", "asyncio")
 GRACE_SECONDS = 2.0
-Ready = Callable[[tuple], None]
 
 
 def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
@@ -128,22 +128,22 @@ class TaskConnection:
 
 # -- the life of a server --------------------------------------------------------------------
 
-# A model's way of accepting: given the listening socket, accept while the context is open.
+# A model's way of accepting: on the listening socket, accept while the context is open.
 Accepting = AbstractAsyncContextManager[object]
+EchoAccepting = Callable[[socket.socket, Connections], Accepting]
+HttpAccepting = Callable[[StaticSite, socket.socket, Connections], Accepting]
 
 
 def serve(
-    host: str,
-    port: int,
-    accepting: Callable[[socket.socket], Accepting],
-    connections: Connections,
-    *,
-    ready: Ready,
-    loop: str,
+    host: str, port: int, accepting: EchoAccepting, *, ready: Ready, loop: str = "uvloop"
 ) -> None:
+    """Listen, accept in the model's way until SIGINT or SIGTERM, then stop accepting and end
+    the open connections gracefully."""
+    connections = Connections()
+
     async def main(stopping: asyncio.Event) -> None:
         with listening_socket(host, port) as sock:
-            async with accepting(sock):
+            async with accepting(sock, connections):
                 ready(sock.getsockname())
                 await stopping.wait()
             await connections.close()
@@ -161,41 +161,27 @@ async def serving(start: Awaitable[asyncio.AbstractServer]) -> AsyncIterator[Non
         server.close()
 
 
-EchoAccepting = Callable[[socket.socket, Connections], Accepting]
-HttpAccepting = Callable[[socket.socket, Connections, StaticSite], Accepting]
-
-
-def entry_points(
-    echo: EchoAccepting, http: HttpAccepting
-) -> tuple[Callable[..., None], Callable[..., None]]:
+def entry_points(echo: EchoAccepting, http: HttpAccepting) -> tuple[ServeEcho, ServeHttp]:
     """`serve_echo` and `serve_http` (with `loop=` and, by `prefork`, `workers=`) for a model
-    whose ways of accepting are `echo(sock, connections)` and `http(sock, connections, site)`."""
+    whose ways of accepting are `echo(sock, connections)` and `http(site, sock, connections)`."""
+    return echo_entry_point(echo), http_entry_point(http)
 
-    @prefork
-    def serve_echo(
-        host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
-    ) -> None:
-        connections = Connections()
-        serve(host, port, lambda sock: echo(sock, connections), connections, ready=ready, loop=loop)
 
-    @prefork
-    def serve_http(
-        host: str,
-        port: int,
-        root: str | os.PathLike[str],
-        *,
-        ready: Ready,
-        console: Console,
-        loop: str = "uvloop",
-    ) -> None:
-        site, connections = StaticSite(root), Connections()
-        serve(
-            host,
-            port,
-            lambda sock: http(sock, connections, site),
-            connections,
-            ready=ready,
-            loop=loop,
+def echo_entry_point(echo: EchoAccepting) -> ServeEcho:
+    return prefork(
+        job.echo_entry_point(
+            lambda host, port, ready, console, loop="uvloop": serve(
+                host, port, echo, ready=ready, loop=loop
+            )
         )
+    )
 
-    return serve_echo, serve_http
+
+def http_entry_point(http: HttpAccepting) -> ServeHttp:
+    return prefork(
+        job.http_entry_point(
+            lambda host, port, site, ready, console, loop="uvloop": serve(
+                host, port, functools.partial(http, site), ready=ready, loop=loop
+            )
+        )
+    )

@@ -28,45 +28,35 @@ is mapped by StaticSite, the media type is StaticSite's, and only GET and HEAD a
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import logging
-import os
+import socket
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from modern._runtime import GRACE_SECONDS, Ready, run
-from modern._workers import listening_socket, prefork
-from rosetta.adapters.aiohttp_web import make_app
+from modern._runtime import GRACE_SECONDS, Connections, http_entry_point
+from rosetta.adapters.aiohttp_web import app_for
 from rosetta.console import Console
+from rosetta.protocol.static import StaticSite
 
 
-@prefork
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    loop: str = "uvloop",
-) -> None:
-    _quiet_aiohttp_logs(console)
-    app = make_app(root)
-
-    async def main(stopping: asyncio.Event) -> None:
-        runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
-        )
-        await runner.setup()
-        try:
-            sock = listening_socket(host, port)
-            await web.SockSite(runner, sock).start()
-            ready(sock.getsockname())
-            await stopping.wait()
-        finally:
-            await runner.cleanup()
-
-    run(main, loop=loop)
+@contextlib.asynccontextmanager
+async def accepting(
+    site: StaticSite, sock: socket.socket, connections: Connections
+) -> AsyncIterator[None]:
+    """aiohttp's `AppRunner` on the listening socket; aiohttp keeps its own connections and
+    ends them within the grace time at `cleanup`."""
+    _quiet_aiohttp_logs()
+    runner = web.AppRunner(
+        app_for(site), handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
+    )
+    await runner.setup()
+    try:
+        await web.SockSite(runner, sock).start()
+        yield
+    finally:
+        await runner.cleanup()
 
 
 class _OneLine(logging.Handler):
@@ -82,10 +72,13 @@ class _OneLine(logging.Handler):
         self.console.warn(f"rosetta: aiohttp: {record.getMessage()}{detail}")
 
 
-def _quiet_aiohttp_logs(console: Console) -> None:
+def _quiet_aiohttp_logs() -> None:
     server_log = logging.getLogger("aiohttp.server")
-    server_log.handlers[:] = [_OneLine(console)]
+    server_log.handlers[:] = [_OneLine(Console())]  # warnings print whatever the volume
     server_log.propagate = False
+
+
+serve_http = http_entry_point(accepting)
 
 
 if __name__ == "__main__":

@@ -173,7 +173,7 @@ def _echo(sock: socket.socket, connections: Connections) -> Accepting:
     return serving(loop.create_server(lambda: EchoProtocol(connections), sock=sock))
 
 
-def _http(sock: socket.socket, connections: Connections, site: StaticSite) -> Accepting:
+def _http(site: StaticSite, sock: socket.socket, connections: Connections) -> Accepting:
     loop = asyncio.get_running_loop()
     # Only the stock loop implements loop.sendfile (uvloop raises NotImplementedError).
     native_sendfile = isinstance(loop, asyncio.BaseEventLoop)

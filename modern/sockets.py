@@ -127,7 +127,7 @@ async def accepting(
 
 serve_echo, serve_http = entry_points(
     lambda sock, connections: accepting(sock, echo_client, connections),
-    lambda sock, connections, site: accepting(sock, http_client(site), connections),
+    lambda site, sock, connections: accepting(sock, http_client(site), connections),
 )
 
 

@@ -87,7 +87,7 @@ def accepting(sock: socket.socket, handle: Handler, connections: Connections) ->
 
 serve_echo, serve_http = entry_points(
     lambda sock, connections: accepting(sock, echo_client, connections),
-    lambda sock, connections, site: accepting(sock, http_client(site), connections),
+    lambda site, sock, connections: accepting(sock, http_client(site), connections),
 )
 
 

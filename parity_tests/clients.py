@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 import struct
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 TIMEOUT = 10.0
@@ -65,14 +67,27 @@ def echo_roundtrip(address: tuple[str, int], payload: bytes) -> bytes:
 
 
 def is_closed_by_peer(sock: socket.socket, wait: float = 5.0) -> bool:
-    """True when the peer closed (EOF or reset) within `wait` seconds."""
+    """True when the peer closed (EOF or reset) within `wait` seconds (0: has it already?)."""
+    previous = sock.gettimeout()
     sock.settimeout(wait)
     try:
         return sock.recv(1) == b""
     except ConnectionResetError:
         return True
-    except TimeoutError:
+    except (TimeoutError, BlockingIOError):
         return False
+    finally:
+        sock.settimeout(previous)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Poll `condition` until it holds (True) or `timeout` seconds pass (its last answer)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
 
 
 @dataclass

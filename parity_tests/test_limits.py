@@ -11,13 +11,18 @@ from __future__ import annotations
 import os
 import resource
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 
 import pytest
 
-from parity_tests.clients import connect, echo_roundtrip, recv_exactly
+from parity_tests.clients import (
+    connect,
+    echo_roundtrip,
+    is_closed_by_peer,
+    recv_exactly,
+    wait_until,
+)
 from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
 from rosetta import registry
 
@@ -60,26 +65,8 @@ def holds_at_least(pid: int, count: int) -> bool:
     return len(open_descriptors(pid)) >= count
 
 
-def closed_by_server(sock: socket.socket) -> bool:
-    """Whether the peer has already closed (EOF or reset), without waiting."""
-    sock.setblocking(False)
-    try:
-        return sock.recv(1) == b""
-    except BlockingIOError:
-        return False
-    except ConnectionResetError:
-        return True
-    finally:
-        sock.settimeout(10)
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.parametrize("model", SELECT_MODELS)
@@ -105,7 +92,7 @@ def test_select_closes_clients_beyond_fd_setsize_and_serves_the_rest(model: str)
         # Accepts happen in order: once the last client is refused, all have been seen.
         clients[-1].settimeout(10)
         assert clients[-1].recv(1) == b"", "the last client should have been closed"
-        refused = [index for index, sock in enumerate(clients) if closed_by_server(sock)]
+        refused = [index for index, sock in enumerate(clients) if is_closed_by_peer(sock, wait=0)]
         assert refused == list(range(room, total))
 
         warnings = [line for line in server.stderr().splitlines() if WARNING_MARK in line]

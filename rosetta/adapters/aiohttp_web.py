@@ -51,8 +51,12 @@ def make_app(root: str | os.PathLike[str] | None = None) -> web.Application:
     Also the app factory for gunicorn; without an argument the root comes from $ROSETTA_ROOT,
     else the bundled site.
     """
+    return app_for(StaticSite(document_root(root)))
+
+
+def app_for(site: StaticSite) -> web.Application:
     app = web.Application(handler_args=HANDLER_LIMITS)
-    app[SITE_KEY] = StaticSite(document_root(root))
+    app[SITE_KEY] = site
     app.router.add_route("*", "/{path:.*}", static_file)
     return app
 

@@ -27,6 +27,7 @@ from parity_tests.clients import (
     is_closed_by_peer,
     recv_exactly,
     reset,
+    wait_until,
 )
 from parity_tests.harness import (
     READY_LINE,
@@ -43,13 +44,6 @@ LARGE_FILE_SIZE = 16 * 1024 * 1024
 PROMPT_STOP = 10.0
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def server_pid(server: ServerProcess) -> int:

@@ -13,13 +13,19 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from classic._outbox import FILE_CHUNK, HIGH_WATER, Outbox
-from parity_tests.clients import connect, echo_roundtrip, is_closed_by_peer, recv_exactly
+from parity_tests.clients import (
+    connect,
+    echo_roundtrip,
+    is_closed_by_peer,
+    recv_exactly,
+    wait_until,
+)
 from parity_tests.harness import (
     READY_LINE,
     ServerProcess,
@@ -27,8 +33,8 @@ from parity_tests.harness import (
     server_command,
     start_server,
 )
-from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.files import FileChanged
+from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
 READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
@@ -42,13 +48,6 @@ MODEL_IDS = [name + "".join(f"[{v}]" for v in options.values()) for name, option
              READINESS_MODELS]
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def ready_port(ready_line: str) -> int:

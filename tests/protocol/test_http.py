@@ -33,6 +33,7 @@ class Case:
         return not self.expected[-1][3]
 
 
+# One request and its expected events per row; the rows share a shape on purpose.
 CASES = [
     Case("get", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", (("req", "GET", b"/", True),)),
     Case("head", b"HEAD /x.txt HTTP/1.1\r\n\r\n", (("req", "HEAD", b"/x.txt", True),)),

@@ -14,6 +14,8 @@ from rosetta.protocol.static import StaticSite
 SECRET = b"SECRET-OUTSIDE"
 
 
+# Each test module builds its own small tree (test_static_known_files.py too), so that each
+# reads alone; the trees differ in what they hold.
 @pytest.fixture
 def site(tmp_path: Path) -> StaticSite:
     outside = tmp_path / "outside"
@@ -99,6 +101,8 @@ TRAVERSALS = [
 ]
 
 
+# The same check as parity_tests/test_http.py makes on the wire, on purpose: here on the
+# planner alone, with targets (symlinks, a FIFO) the parity site does not have.
 @pytest.mark.parametrize("target", TRAVERSALS)
 def test_nothing_outside_the_root(site: StaticSite, target: str) -> None:
     plan = get(site, target)
