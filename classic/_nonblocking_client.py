@@ -62,8 +62,10 @@ def exchange(socket_list: list[socket.socket], rounds: int) -> tuple[int, int]:
             try:
                 sock.sendall(message(index, round_number))
             except OSError as error:
-                print(f"connection {index} round {round_number}: send failed: {error}",
-                      file=sys.stderr)
+                print(
+                    f"connection {index} round {round_number}: send failed: {error}",
+                    file=sys.stderr,
+                )
         for index, sock in enumerate(socket_list):
             expected = message(index, round_number)
             try:

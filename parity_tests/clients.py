@@ -66,6 +66,11 @@ def echo_roundtrip(address: tuple[str, int], payload: bytes) -> bytes:
         return received
 
 
+def raw_get(target: str, *headers: str, method: str = "GET", version: str = "1.1") -> bytes:
+    lines = [f"{method} {target} HTTP/{version}", "Host: test", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
 def is_closed_by_peer(sock: socket.socket, wait: float = 5.0) -> bool:
     """True when the peer closed (EOF or reset) within `wait` seconds (0: has it already?)."""
     previous = sock.gettimeout()

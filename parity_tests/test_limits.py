@@ -65,10 +65,6 @@ def holds_at_least(pid: int, count: int) -> bool:
     return len(open_descriptors(pid)) >= count
 
 
-
-
-
-
 @pytest.mark.parametrize("model", SELECT_MODELS)
 def test_select_closes_clients_beyond_fd_setsize_and_serves_the_rest(model: str) -> None:
     assert registry.get(model).jobs >= {"echo"}

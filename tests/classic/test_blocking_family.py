@@ -44,8 +44,6 @@ LARGE_FILE_SIZE = 16 * 1024 * 1024
 PROMPT_STOP = 10.0
 
 
-
-
 def server_pid(server: ServerProcess) -> int:
     return int(server.ready_line.rsplit("pid=", 1)[1].rstrip(")"))
 
@@ -132,6 +130,7 @@ def start_module(
         proc.communicate()
         raise AssertionError(f"{module} printed nothing within {START_TIMEOUT}s")
     return proc, proc.stdout.readline()
+
 
 def finish(proc: subprocess.Popen[str], signum: int | None = signal.SIGTERM) -> tuple[int, str]:
     if signum is not None and proc.poll() is None:

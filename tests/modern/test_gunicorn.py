@@ -52,9 +52,24 @@ def start_gunicorn(worker_class: str, app: str, log: Path) -> tuple[subprocess.P
         port = free_port()
         with open(log, "wb") as output:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", "2",
-                 "-k", worker_class, "-b", f"127.0.0.1:{port}", "--graceful-timeout", "3", app],
-                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--no-control-socket",
+                    "-w",
+                    "2",
+                    "-k",
+                    worker_class,
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--graceful-timeout",
+                    "3",
+                    app,
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None:

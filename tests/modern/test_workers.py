@@ -91,7 +91,10 @@ def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 def start(model: str, job: str, sharing: str, root: Path, workers: int = 2) -> ServerProcess:
     return start_server(
-        job, model, {"workers": str(workers)}, root=root if job == "http" else None,
+        job,
+        model,
+        {"workers": str(workers)},
+        root=root if job == "http" else None,
         env={"ROSETTA_WORKERS_SHARING": sharing},
     )
 
@@ -147,9 +150,11 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(sharing: str, root: P
         for victim in sorted(first):
             os.kill(victim, signal.SIGKILL)
             wait_for(
-                lambda victim=victim: victim not in children(supervisor)
-                and len(children(supervisor)) == 2
-                and all(listening(pid, server.port) for pid in children(supervisor)),
+                lambda victim=victim: (
+                    victim not in children(supervisor)
+                    and len(children(supervisor)) == 2
+                    and all(listening(pid, server.port) for pid in children(supervisor))
+                ),
                 f"worker {victim} replaced by one that listens",
             )
             assert_serves(server)
@@ -216,7 +221,9 @@ def test_a_replacement_that_cannot_start_stops_everything(tmp_path: Path) -> Non
     flag = tmp_path / "crash"
     proc = subprocess.Popen(
         [sys.executable, "-c", SUPERVISED_SCRIPT, str(flag)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None
