@@ -20,7 +20,15 @@ from http import HTTPStatus
 
 from rosetta.protocol.files import FileIdentity, FileSlice, file_identity
 from rosetta.protocol.http import Request
-from rosetta.protocol.response import Headers, ResponsePlan, render_fields, render_head, status_line
+from rosetta.protocol.response import (
+    SERVER_LINE,
+    Headers,
+    ResponsePlan,
+    connection_header,
+    http_date,
+    render_fields,
+    status_line,
+)
 
 ENTRIES = 1024
 _OK = HTTPStatus.OK
@@ -35,7 +43,7 @@ class KnownFile:
     name: str  # the file, relative to the root
     identity: FileIdentity
     headers: Headers
-    fields: bytes  # `headers`, rendered
+    fields: bytes  # the Server line and `headers`, rendered
     body: bytes | FileSlice
 
     def still_true(self, root_fd: int) -> bool:
@@ -65,7 +73,16 @@ class KnownFiles:
         if known is None or not known.still_true(self._root_fd):
             return None
         keep_alive = request.keep_alive
-        head = render_head(_OK_DATE, known.fields, keep_alive, request.http_version)
+        # render_head's layout, written out: this runs for every remembered answer.
+        head = b"".join(
+            (
+                _OK_DATE,
+                http_date(),
+                known.fields,
+                connection_header(keep_alive, request.http_version),
+                b"\r\n",
+            )
+        )
         body = known.body if request.method == "GET" else b""
         return ResponsePlan(_OK, known.headers, body, keep_alive, head)
 
@@ -87,6 +104,6 @@ class KnownFiles:
             name,
             file_identity(info),
             plan.headers,
-            render_fields(plan.headers),
+            SERVER_LINE + render_fields(plan.headers),
             plan.body,
         )
