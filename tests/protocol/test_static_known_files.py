@@ -12,6 +12,7 @@ import pytest
 
 from rosetta.protocol import FileSlice, ResponsePlan, StaticSite
 from rosetta.protocol.http import HTTPConnection
+from tests.protocol.conftest import make_tree
 
 SECRET = b"SECRET-OUTSIDE-THE-ROOT"
 DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
@@ -19,15 +20,16 @@ DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
 
 @pytest.fixture
 def tree(tmp_path: Path) -> tuple[Path, Path]:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "page.txt").write_bytes(SECRET)
-    root = tmp_path / "root"
-    (root / "sub").mkdir(parents=True)
-    (root / "index.html").write_bytes(b"<h1>index</h1>")
-    (root / "sub" / "page.txt").write_bytes(b"inside page")
-    (root / "sub" / "index.html").write_bytes(b"sub index")
-    (root / "big.bin").write_bytes(os.urandom(100_000))
+    root, outside = make_tree(
+        tmp_path,
+        {"page.txt": SECRET},
+        {
+            "index.html": b"<h1>index</h1>",
+            "sub/page.txt": b"inside page",
+            "sub/index.html": b"sub index",
+            "big.bin": os.urandom(100_000),
+        },
+    )
     (root / "alias.txt").symlink_to(root / "sub" / "page.txt")
     return root, outside
 
