@@ -32,43 +32,26 @@ import errno
 import os
 import select
 import socket
-from collections.abc import Callable
 
-from classic.outbox import (
-    PEER_GONE,
-    Outbox,
-    Replies,
-    RepliesFactory,
-    accept_failed,
-    describe_gone,
-    echo_replies,
-    http_replies,
-    raise_open_file_limit,
-)
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
-from rosetta.protocol.static import StaticSite
+from classic._descriptors import accept_failed, raise_open_file_limit
+from classic._outbox import PEER_GONE, Outbox
+from classic._replies import Replies, RepliesFactory, entry_points
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
 
-Ready = Callable[[tuple], None]
 TRIGGERS = ("edge", "level")
 
 
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, trigger: str = "edge"
-) -> None:
-    EpollServer(console, echo_replies(), trigger).serve(host, port, ready)
-
-
-def serve_http(
+def _serve(
     host: str,
     port: int,
-    root: str | os.PathLike[str],
-    *,
     ready: Ready,
     console: Console,
+    new_replies: RepliesFactory,
     trigger: str = "edge",
 ) -> None:
-    EpollServer(console, http_replies(StaticSite(root)), trigger).serve(host, port, ready)
+    EpollServer(console, new_replies, trigger).serve(host, port, ready)
 
 
 class EpollServer:
@@ -90,11 +73,8 @@ class EpollServer:
 
     def serve(self, host: str, port: int, ready: Ready) -> None:
         raise_open_file_limit()
-        server = socket.socket(family_for(host), socket.SOCK_STREAM)
+        server = listening_socket(host, port, 128)
         try:
-            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            server.bind(bind_address(host, port))
-            server.listen(128)
             server.setblocking(False)
             self.epoll.register(server.fileno(), select.EPOLLIN | self.trigger_flag)
             ready(server.getsockname())
@@ -195,6 +175,10 @@ class EpollServer:
         sock.close()
         if announce:
             self.console.event(f"{show_peer(addr)} offline")
+
+
+serve_echo, serve_http = entry_points(_serve)
+
 
 if __name__ == "__main__":
     from rosetta.cli import module_main

@@ -24,31 +24,20 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import signal
 import socket
 import time
 from collections.abc import Iterator
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler
+from classic._conversation import Conversation, Ready, entry_points
 from rosetta.console import Console, show_peer
-from rosetta.net import bind_address, family_for
+from rosetta.net import listening_socket
 
 GRACE_SECONDS = 2.0
 # The course's fork semantics, whatever the platform's default start method.
 FORK = multiprocessing.get_context("fork")
 # Held while a child starts, so none arrives before the child has installed its own handlers.
 HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
-
-
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def dealWithClient(
@@ -64,13 +53,12 @@ def dealWithClient(
 
 
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 128)
     signal.signal(signal.SIGCHLD, _reap)
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
+        # §1's accept loop, repeated on purpose so that this listing reads alone; what
+        # differs from §1 is only what each accepted client is given.
         while True:
             console.event("waiting for a new client")
             client_socket, client_addr = server_socket.accept()
@@ -121,6 +109,9 @@ def _stop_children() -> None:
         if child.is_alive():
             child.kill()
             child.join()
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

@@ -30,29 +30,18 @@ from gevent import monkey
 monkey.patch_all()
 
 import contextlib  # noqa: E402
-import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.socket import cancel_wait_ex  # noqa: E402
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler  # noqa: E402
+from classic._conversation import Conversation, Ready, entry_points  # noqa: E402
 from rosetta.console import Console, show_peer  # noqa: E402
-from rosetta.net import bind_address, family_for  # noqa: E402
+from rosetta.net import listening_socket  # noqa: E402
 
 GRACE_SECONDS = 2.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
@@ -62,7 +51,7 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
             converse(conn, addr)
 
     clients: dict[gevent.Greenlet, socket.socket] = {}
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 128)
     # A Python signal handler would raise inside whichever greenlet runs, often the hub, which
     # prints the exception; a gevent watcher runs in a greenlet of its own instead.
     main = gevent.getcurrent()
@@ -71,9 +60,6 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         for signum in STOP_SIGNALS
     ]
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
         while True:
             conn, addr = server_socket.accept()
@@ -103,6 +89,10 @@ def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:
             conn.shutdown(socket.SHUT_RD)
     gevent.joinall(list(clients), timeout=GRACE_SECONDS)
     gevent.killall(list(clients))
+
+
+serve_echo, serve_http = entry_points(_serve)
+
 
 if __name__ == "__main__":
     from rosetta.cli import module_main

@@ -20,33 +20,21 @@ sleeps briefly (the idle CPU is measured by parity_tests/test_idle_cpu.py).
 Course bug: bare `except: pass` hid every error, resets included. Fixed: only
 `BlockingIOError` means "nothing now"; a reset ends that client with one console line.
 Course bug: one `send` could write part of the data and the rest was lost. Fixed: each client
-has an outgoing buffer (`classic.outbox.Outbox`) flushed on every turn.
+has an outgoing buffer (`classic._outbox.Outbox`) flushed on every turn.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from classic.outbox import (
-    PEER_GONE,
-    Outbox,
-    Replies,
-    RepliesFactory,
-    accept_failed,
-    describe_gone,
-    echo_replies,
-    http_replies,
-    raise_open_file_limit,
-)
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
-from rosetta.protocol.static import StaticSite
-
-Ready = Callable[[tuple], None]
+from classic._descriptors import accept_one, raise_open_file_limit
+from classic._outbox import PEER_GONE, Outbox
+from classic._replies import Replies, RepliesFactory, entry_points
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
 
 IDLE_NAP_MIN = 0.001
 IDLE_NAP_MAX = 0.02
@@ -63,25 +51,12 @@ g_socketList: list[tuple[socket.socket, object]] = []
 g_clientState: dict[socket.socket, ClientState] = {}
 
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_replies())
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_replies(StaticSite(root)))
-
-
 def _serve(
     host: str, port: int, ready: Ready, console: Console, new_replies: RepliesFactory
 ) -> None:
     raise_open_file_limit()
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 1000)
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(1000)
         server_socket.setblocking(False)
         ready(server_socket.getsockname())
         nap = 0.0
@@ -104,14 +79,9 @@ def _serve(
 def _one_turn(server_socket: socket.socket, console: Console, new_replies: RepliesFactory) -> bool:
     """Try accept once, then recv (and flush) every client; True if anything happened."""
     did_work = False
-    try:
-        client_socket, client_addr = server_socket.accept()
-    except (BlockingIOError, ConnectionAbortedError):
-        pass
-    except OSError as error:
-        if not accept_failed(error, console):
-            raise
-    else:
+    accepted = accept_one(server_socket, console)
+    if accepted is not None:
+        client_socket, client_addr = accepted
         client_socket.setblocking(False)
         console.event(f"now serving [{show_peer(client_addr)}]")
         g_socketList.append((client_socket, client_addr))
@@ -159,6 +129,9 @@ def _serve_client(
     if not state.outbox.empty and state.outbox.flush(client_socket):
         did_work = True
     return did_work
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

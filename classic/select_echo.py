@@ -33,26 +33,20 @@ import stat
 import sys
 from collections.abc import Callable
 
-from classic.conversation import send_plan
-from classic.outbox import (
-    HTTP_RECV_SIZE,
-    PEER_GONE,
-    accept_failed,
-    describe_gone,
-    raise_open_file_limit,
-)
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
+from classic._conversation import send_plan
+from classic._descriptors import accept_one, raise_open_file_limit, select_can_watch
+from classic._outbox import PEER_GONE
+from classic._replies import HTTP_RECV_SIZE
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
-Ready = Callable[[tuple], None]
 # Answer `data` on `sock`; False when the connection must now be closed.
 Answer = Callable[[socket.socket, bytes], bool]
 
-# glibc's fd_set holds descriptors 0..1023; select() refuses anything higher.
-FD_SETSIZE = 1024
 SEND_TIMEOUT = 30.0
 
 
@@ -100,13 +94,10 @@ def _serve(
     recv_size: int,
 ) -> None:
     raise_open_file_limit()
-    server = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server = listening_socket(host, port, 128)
     answers: dict[socket.socket, Answer] = {}
     addresses: dict[socket.socket, object] = {}
     try:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(bind_address(host, port))
-        server.listen(128)
         ready(server.getsockname())
         inputs: list[object] = [server]
         if _stdin_can_stop_us():
@@ -163,21 +154,10 @@ def _accept(
     new_client: Callable[[], Answer],
     console: Console,
 ) -> None:
-    try:
-        client, addr = server.accept()
-    except ConnectionAbortedError:
+    accepted = accept_one(server, console)
+    if accepted is None or not select_can_watch(*accepted, console):
         return
-    except OSError as error:
-        if accept_failed(error, console):
-            return
-        raise
-    if client.fileno() >= FD_SETSIZE:
-        console.warn(
-            f"rosetta: warning: select() cannot watch fd {client.fileno()} (FD_SETSIZE is "
-            f"{FD_SETSIZE}): closed the connection from {show_peer(addr)}"
-        )
-        client.close()
-        return
+    client, addr = accepted
     # A client that stops reading may hold sendall up for this long, then it is dropped.
     client.settimeout(SEND_TIMEOUT)
     console.event(f"now serving [{show_peer(addr)}]")

@@ -19,39 +19,27 @@ threads for at most `GRACE_SECONDS`.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import threading
 import time
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler
+from classic._conversation import Conversation, Ready, entry_points
 from rosetta.console import Console, show_peer
-from rosetta.net import bind_address, family_for
+from rosetta.net import listening_socket
 
 GRACE_SECONDS = 2.0
-
-
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def _serve(
     host: str, port: int, ready: Ready, console: Console, dealWithClient: Conversation
 ) -> None:
     clients: list[tuple[threading.Thread, socket.socket]] = []
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 128)
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
+        # §1's accept loop, repeated on purpose so that this listing reads alone; what
+        # differs from §1 is only what each accepted client is given.
         while True:
             console.event("waiting for a new client")
             client_socket, client_addr = server_socket.accept()
@@ -81,6 +69,9 @@ def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]]) -> None
     for thread, _ in clients:
         if thread.is_alive():
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from modern.runtime import loop_factory
+from modern._runtime import loop_factory
 from rosetta.download_files import LocalError, PartFile
 from rosetta.protocol.download import (
     CONNECTION,

@@ -12,68 +12,46 @@ nothing meanwhile, so a client that never reads stalls only itself.
 
 Replaces `classic.nonblocking`. Migrating from it: the global `g_socketList` and the turn that
 tried `recv` on every socket become one task per client (the tasks are the list, tracked by
-`Connections` for a graceful stop); `BlockingIOError` handling and the nap between turns
-disappear, because `await loop.sock_recv()` only returns with data (or b"" at EOF); the outgoing
-buffer flushed on every turn becomes `await loop.sock_sendall()`, which keeps the "never a
-partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile) on the asyncio loop;
-uvloop does not implement it, so there the file goes in chunks through `sock_sendall`.
+`modern._runtime.Connections` for a graceful stop); `BlockingIOError` handling and the nap
+between turns disappear, because `await loop.sock_recv()` only returns with data (or b"" at
+EOF); the outgoing buffer flushed on every turn becomes `await loop.sock_sendall()`, which
+keeps the "never a partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile)
+on the asyncio loop; uvloop does not implement it, so there the file goes in chunks through
+`sock_sendall`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from modern.runtime import Connections, run
-from modern.workers import listening_socket, prefork
-from rosetta.console import Console
+from modern._runtime import Connections, TaskConnection, entry_points
 from rosetta.protocol.echo import EchoSession
+from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileChanged, FileSlice, StaticSite, iter_file_slice
+from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
-Handler = Callable[[socket.socket], Awaitable[None]]
+Handler = Callable[[socket.socket, TaskConnection], Awaitable[None]]
 
 
-@prefork
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
-) -> None:
-    connections = Connections()
-
-    async def echo_client(client: socket.socket) -> None:
-        event_loop = asyncio.get_running_loop()
-        session = EchoSession()
-        while data := await event_loop.sock_recv(client, READ_SIZE):
-            with connections.busy():
-                await event_loop.sock_sendall(client, session.receive_data(data))
-
-    run(lambda stopping: _serve(host, port, echo_client, connections, ready, stopping), loop=loop)
+async def echo_client(client: socket.socket, connection: TaskConnection) -> None:
+    event_loop = asyncio.get_running_loop()
+    session = EchoSession()
+    while data := await event_loop.sock_recv(client, READ_SIZE):
+        with connection:
+            await event_loop.sock_sendall(client, session.receive_data(data))
 
 
-@prefork
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    loop: str = "uvloop",
-) -> None:
-    site = StaticSite(root)
-    connections = Connections()
-
-    async def http_client(client: socket.socket) -> None:
+def http_client(site: StaticSite) -> Handler:
+    async def serve_client(client: socket.socket, connection: TaskConnection) -> None:
         event_loop = asyncio.get_running_loop()
         conn = HTTPConnection()
         while True:
             conn.receive_data(await event_loop.sock_recv(client, READ_SIZE))
-            with connections.busy():
+            with connection:
                 for request in conn.events():
                     plan = site.respond(request)
                     if isinstance(plan.body, FileSlice):
@@ -86,7 +64,7 @@ def serve_http(
             if conn.peer_closed:
                 return
 
-    run(lambda stopping: _serve(host, port, http_client, connections, ready, stopping), loop=loop)
+    return serve_client
 
 
 async def _send_file_slice(
@@ -103,27 +81,25 @@ async def _send_file_slice(
         await event_loop.sock_sendall(client, chunk)
 
 
-async def _serve(
-    host: str,
-    port: int,
-    handle: Handler,
-    connections: Connections,
-    ready: Ready,
-    stopping: asyncio.Event,
-) -> None:
+@contextlib.asynccontextmanager
+async def accepting(
+    server: socket.socket, handle: Handler, connections: Connections
+) -> AsyncIterator[None]:
+    """One task accepts (`loop.sock_accept`) and starts a task per client, until the block ends."""
     event_loop = asyncio.get_running_loop()
 
     async def client_task(client: socket.socket) -> None:
-        connections.add()
+        connection = TaskConnection()
+        connections.add(connection)
         try:
-            await handle(client)
+            await handle(client, connection)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
         finally:
-            connections.discard()
+            connections.discard(connection)
             client.close()
 
-    async def accept_forever(server: socket.socket) -> None:
+    async def accept_forever() -> None:
         # The loop keeps only weak references to tasks: this set keeps each client's alive.
         clients: set[asyncio.Task[None]] = set()
         while True:
@@ -139,18 +115,20 @@ async def _serve(
             clients.add(task)
             task.add_done_callback(clients.discard)
 
-    server = listening_socket(host, port)
     server.setblocking(False)
+    acceptor = event_loop.create_task(accept_forever())
     try:
-        ready(server.getsockname())
-        acceptor = event_loop.create_task(accept_forever(server))
-        await stopping.wait()
+        yield
+    finally:
         acceptor.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await acceptor
-        await connections.close()
-    finally:
-        server.close()
+
+
+serve_echo, serve_http = entry_points(
+    lambda sock, connections: accepting(sock, echo_client, connections),
+    lambda site, sock, connections: accepting(sock, http_client(site), connections),
+)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,9 @@ HTTP/1.0 unless `Connection: keep-alive`.
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from email.utils import formatdate
 from http import HTTPStatus
 
 import httptools
@@ -32,7 +30,8 @@ ALLOWED_METHODS = ("GET", "HEAD")
 # never ends is refused after about MAX_REQUEST_LINE + MAX_HEADER_BYTES, not buffered forever.
 FEED_SLICE = 16 * 1024
 MAX_HEAD_BYTES = MAX_REQUEST_LINE + MAX_HEADER_BYTES + FEED_SLICE
-SERVER_NAME = b"rosetta"
+# What a header field counts against MAX_HEADER_BYTES besides its name and value: ": ", CRLF.
+FIELD_OVERHEAD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +61,39 @@ class ProtocolError:
 
 
 Event = Request | ProtocolError
+_HEADERS_TOO_LARGE = ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+
+
+def head_refusal(
+    target_length: int, header_count: int = 0, header_bytes: int = 0
+) -> ProtocolError | None:
+    """The error for a request head over the limits every model shares, else None.
+
+    The one check: `HTTPConnection` makes it as the head arrives, the adapters for servers that
+    parse the head themselves (WSGI, aiohttp) make it on what their server parsed.
+    """
+    if target_length > MAX_REQUEST_LINE:
+        return ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long")
+    if header_bytes > MAX_HEADER_BYTES:
+        return _HEADERS_TOO_LARGE
+    if header_count > MAX_HEADER_COUNT:
+        return ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
+    return None
+
+
+def method_not_allowed(method: str, *, keep_alive: bool) -> ProtocolError:
+    """The 405 for a method outside ALLOWED_METHODS (it names them, for the Allow header)."""
+    return ProtocolError(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"method {method} not allowed",
+        keep_alive=keep_alive,
+        allow=ALLOWED_METHODS,
+    )
+
+
+def fields_size(headers: Iterable[tuple[bytes | str, bytes | str]]) -> int:
+    """What a parsed head's fields count against MAX_HEADER_BYTES."""
+    return sum(len(name) + len(value) + FIELD_OVERHEAD for name, value in headers)
 
 
 class _Stop(Exception):
@@ -151,20 +183,15 @@ class HTTPConnection:
     def on_url(self, url: bytes) -> None:
         # Nearly always one piece, which `b"" + url` keeps without copying.
         self._url += url
+        # The answer is head_refusal's; the guard spares a call per request on the hot path.
         if len(self._url) > MAX_REQUEST_LINE:
-            raise _Stop(ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"))
+            raise _Stop(head_refusal(len(self._url)))  # type: ignore[arg-type]
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > MAX_HEADER_BYTES:
-            raise _Stop(
-                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
-            )
+        self._header_bytes += len(name) + len(value) + FIELD_OVERHEAD
         self._headers.append((name.lower(), value))
-        if len(self._headers) > MAX_HEADER_COUNT:
-            raise _Stop(
-                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
-            )
+        if self._header_bytes > MAX_HEADER_BYTES or len(self._headers) > MAX_HEADER_COUNT:
+            raise _Stop(head_refusal(0, len(self._headers), self._header_bytes))  # type: ignore[arg-type]
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -180,14 +207,7 @@ class HTTPConnection:
             raise _Stop(ProtocolError(status, f"HTTP/{version} not supported"))
         if method not in ALLOWED_METHODS:
             # The body (if any) is framed by the parser, so the connection can stay open.
-            self._ready.append(
-                ProtocolError(
-                    HTTPStatus.METHOD_NOT_ALLOWED,
-                    f"method {method} not allowed",
-                    keep_alive=keep_alive,
-                    allow=ALLOWED_METHODS,
-                )
-            )
+            self._ready.append(method_not_allowed(method, keep_alive=keep_alive))
             self._pending = None
             return
         self._pending = Request(method, self._url, version, tuple(self._headers), keep_alive)
@@ -208,9 +228,7 @@ class HTTPConnection:
         if self._in_head:
             self._head_bytes += len(chunk)
             if self._head_bytes > MAX_HEAD_BYTES:
-                self._fail(
-                    ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
-                )
+                self._fail(_HEADERS_TOO_LARGE)
 
     def _reset_message(self) -> None:
         self._url = b""
@@ -232,66 +250,5 @@ class HTTPConnection:
         # llhttp reports an over-long header value as a generic header error; the byte
         # budget tells us which it was.
         if self._header_bytes + len(self._url) > MAX_HEADER_BYTES:
-            return ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+            return _HEADERS_TOO_LARGE
         return ProtocolError(HTTPStatus.BAD_REQUEST, f"malformed request: {error}")
-
-
-# -- responses ---------------------------------------------------------------------------
-
-_REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
-
-
-class _DateHeader:
-    """The Date header value, formatted once per second rather than once per response."""
-
-    __slots__ = ("_second", "_value")
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = b""
-
-    def __call__(self) -> bytes:
-        now = int(time.time())
-        if now != self._second:
-            self._second = now
-            self._value = formatdate(now, usegmt=True).encode("ascii")
-        return self._value
-
-
-http_date = _DateHeader()
-
-
-def status_line(status: int) -> bytes:
-    return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
-
-
-def response_head(
-    status: int,
-    headers: Iterable[tuple[bytes, bytes]],
-    *,
-    keep_alive: bool,
-    http_version: str = "1.1",
-) -> bytes:
-    """Status line, Date/Server, the given headers, the Connection header where needed."""
-    lines = [status_line(status), b"Date: ", http_date(), b"\r\nServer: ", SERVER_NAME, b"\r\n"]
-    for name, value in headers:
-        lines += (name, b": ", value, b"\r\n")
-    lines += (connection_header(keep_alive, http_version), b"\r\n")
-    return b"".join(lines)
-
-
-def connection_header(keep_alive: bool, http_version: str) -> bytes:
-    """The Connection line a response needs: only where the version's default is not meant."""
-    if not keep_alive:
-        return b"Connection: close\r\n"
-    if http_version == "1.0":
-        return b"Connection: keep-alive\r\n"
-    return b""
-
-
-def error_page(status: int) -> bytes:
-    reason = _REASONS.get(status, b"Error").decode("ascii")
-    return (
-        f"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
-        f"<body><h1>{status} {reason}</h1></body></html>\n"
-    ).encode("ascii")

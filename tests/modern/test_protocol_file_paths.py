@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from modern.protocol import CHUNK_SIZE, HTTPProtocol, OpenConnections
+from modern._runtime import Connections
+from modern._sendfile import CHUNK_SIZE
+from modern.protocol import HTTPProtocol
 from rosetta.protocol.static import StaticSite
 
 HIGH_WATER = 64 * 1024
@@ -65,7 +67,7 @@ class ScriptedTransport:
 
 
 def connect(root: Path, already_buffered: int) -> tuple[HTTPProtocol, ScriptedTransport]:
-    protocol = HTTPProtocol(OpenConnections(), StaticSite(root), native_sendfile=False)
+    protocol = HTTPProtocol(Connections(), StaticSite(root), native_sendfile=False)
     transport = ScriptedTransport(already_buffered)
     transport.protocol = protocol
     protocol.connection_made(transport)  # type: ignore[arg-type]

@@ -1,6 +1,9 @@
 """Course §4's client: open N connections to an echo server, then send on each in turn.
 
-    python -m classic.nonblocking_client --connections 100 [--rounds 10] [--host H] [--port P]
+    python -m classic._nonblocking_client --connections 100 [--rounds 10] [--host H] [--port P]
+
+A tool that goes with the §4 listing, not a server model, so its name starts with an
+underscore like every helper of `classic/`; `python -m` runs it under that name.
 
 Every round sends one numbered message on each connection, then reads every echo back and
 checks it byte for byte. It prints one summary line and exits 0 when every echo was right,
@@ -59,8 +62,10 @@ def exchange(socket_list: list[socket.socket], rounds: int) -> tuple[int, int]:
             try:
                 sock.sendall(message(index, round_number))
             except OSError as error:
-                print(f"connection {index} round {round_number}: send failed: {error}",
-                      file=sys.stderr)
+                print(
+                    f"connection {index} round {round_number}: send failed: {error}",
+                    file=sys.stderr,
+                )
         for index, sock in enumerate(socket_list):
             expected = message(index, round_number)
             try:
@@ -80,7 +85,7 @@ def exchange(socket_list: list[socket.socket], rounds: int) -> tuple[int, int]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m classic.nonblocking_client",
+        prog="python -m classic._nonblocking_client",
         description="Open N connections to an echo server and check every echo.",
     )
     parser.add_argument("--connections", type=positive_int, required=True)

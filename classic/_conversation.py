@@ -4,34 +4,48 @@ one-client-per-flow-of-control models share (§1 blocking, §2 processes, §3 th
 Those models differ only in *how* a connection gets its own flow of control; what happens on
 the connection is this, written once. Under gevent's monkey patching the same code runs on
 cooperative sockets unchanged, which is the point the course makes about gevent.
+
+`entry_points(serve)` gives such a model its `serve_echo` and `serve_http`: its own accept
+loop, `serve`, handing each connection to the job's conversation.
 """
 
 from __future__ import annotations
 
-import os
 import socket
 from collections.abc import Callable
 
 from rosetta.console import Console, show_data, show_peer
+from rosetta.entry_points import Ready, ServeEcho, ServeHttp
+from rosetta.entry_points import entry_points as job_entry_points
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
+from rosetta.protocol.files import FileChanged, FileSlice
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileChanged, FileSlice, ResponsePlan, StaticSite
+from rosetta.protocol.response import ResponsePlan
+from rosetta.protocol.static import StaticSite
 
 HTTP_RECV_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
 # What a model hands each accepted connection to: its own process, thread or greenlet runs it.
 Conversation = Callable[[socket.socket, object], None]
 # Errors that mean "the peer went away": they end this conversation quietly, nothing more.
 PEER_GONE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError)
+# A model's accept loop: serve(host, port, ready, console, converse).
+Serve = Callable[[str, int, Ready, Console, Conversation], None]
 
 
-def echo_handler(console: Console) -> Conversation:
-    return lambda sock, addr: echo_conversation(sock, addr, console)
-
-
-def http_handler(root: str | os.PathLike[str], console: Console) -> Conversation:
-    site = StaticSite(root)
-    return lambda sock, addr: http_conversation(sock, addr, site, console)
+def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
+    """`serve_echo` and `serve_http` for a model whose accept loop is `serve`."""
+    return job_entry_points(
+        lambda host, port, ready, console: serve(
+            host, port, ready, console, lambda sock, addr: echo_conversation(sock, addr, console)
+        ),
+        lambda host, port, site, ready, console: serve(
+            host,
+            port,
+            ready,
+            console,
+            lambda sock, addr: http_conversation(sock, addr, site, console),
+        ),
+    )
 
 
 def echo_conversation(sock: socket.socket, addr: object, console: Console) -> None:

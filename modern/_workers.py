@@ -82,14 +82,19 @@ def prefork(serve: Serve) -> Serve:
 
     @functools.wraps(serve)
     def serve_with_workers(
-        host: str, port: int, *args: Any, ready: Callable[[tuple], None], workers: int = 1,
+        host: str,
+        port: int,
+        *args: Any,
+        ready: Callable[[tuple], None],
+        workers: int = 1,
         **kwargs: Any,
     ) -> None:
         if workers <= 1:
             serve(host, port, *args, ready=ready, **kwargs)
             return
-        Supervisor(host, port, workers, lambda ready_: serve(
-            host, port, *args, ready=ready_, **kwargs)).run(ready)
+        Supervisor(
+            host, port, workers, lambda ready_: serve(host, port, *args, ready=ready_, **kwargs)
+        ).run(ready)
 
     return serve_with_workers  # type: ignore[return-value]
 
@@ -178,8 +183,12 @@ class Supervisor:
         except KeyboardInterrupt:
             return 0
         except OSError as error:
-            print(f"rosetta: error: worker {os.getpid()} cannot serve on port {port}: "
-                  f"{error.strerror or error}", file=sys.stderr, flush=True)
+            print(
+                f"rosetta: error: worker {os.getpid()} cannot serve on port {port}: "
+                f"{error.strerror or error}",
+                file=sys.stderr,
+                flush=True,
+            )
             return 2
         except BaseException:
             import traceback
@@ -219,14 +228,22 @@ class Supervisor:
                     # A replacement that exits on its own before listening will do so again
                     # (gunicorn stops the same way). The ready line is out, so this is not
                     # "cannot listen" for the CLI: say it here and exit non-zero.
-                    print(f"rosetta: error: worker {pid} exited ({_describe(status)}) before "
-                          "listening; stopping", file=sys.stderr, flush=True)
+                    print(
+                        f"rosetta: error: worker {pid} exited ({_describe(status)}) before "
+                        "listening; stopping",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     raise SystemExit(1)
                 if not was_listening and self._stop_requested(timeout=RESTART_PAUSE):
                     return  # killed while starting (the OOM killer?): retry, but not in a spin
                 replacement = self._spawn()
-                print(f"rosetta: worker {pid} exited ({_describe(status)}); "
-                      f"started worker {replacement}", file=sys.stderr, flush=True)
+                print(
+                    f"rosetta: worker {pid} exited ({_describe(status)}); "
+                    f"started worker {replacement}",
+                    file=sys.stderr,
+                    flush=True,
+                )
 
     def _stop_requested(self, timeout: float) -> bool:
         info = signal.sigtimedwait(_STOP_SIGNALS, timeout)

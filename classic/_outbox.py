@@ -1,5 +1,5 @@
-"""What the readiness-family models (§4 non-blocking, §5 select, §6 epoll) share: a client's
-outgoing buffer, and the job's replies written into it.
+"""A client's outgoing buffer, for the readiness-family models (§4 non-blocking, §5b select
+with a write list, §6 epoll): what the socket did not take yet, in order.
 
 A blocking server can call `sendall` and forget; a non-blocking one must keep whatever the
 socket did not take and try again when the socket is writable. The course's listings called
@@ -16,44 +16,31 @@ gone, so a 3 MB file never sits in memory whole. A response that ends the connec
 (`Connection: close`, an error) or a client that closed its side marks the outbox closing:
 the model stops reading and closes once the last byte is out.
 
-Also here, because all four need them: the soft open-files limit raised to the hard one, and
-what to do when `accept` fails for want of descriptors.
+What goes into an outbox is the job's business (`classic._replies`); when to flush it is the
+model's.
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import resource
 import socket
-import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from typing import Protocol
+from collections.abc import Iterator
 
-from rosetta.console import Console, show_peer
-from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
-from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import (
-    FileChanged,
-    FileSlice,
-    ResponsePlan,
-    StaticSite,
-    iter_file_slice,
-)
+from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
+from rosetta.protocol.response import ResponsePlan
 
 # While more than this waits to be sent, a model stops reading from that client: a client that
 # sends without reading (or pipelines requests) cannot make the server buffer without bound.
 HIGH_WATER = 1024 * 1024
 FILE_CHUNK = 256 * 1024
-HTTP_RECV_SIZE = 64 * 1024
 # Errors that mean "this client is gone": they end that client only, with one console line.
-PEER_GONE = (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, TimeoutError,
-             FileChanged)
-# accept() failing for want of descriptors: the listener stays readable, so back off briefly
-# instead of spinning on it.
-OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
-OUT_OF_RESOURCES_PAUSE = 0.1
+PEER_GONE = (
+    ConnectionResetError,
+    BrokenPipeError,
+    ConnectionAbortedError,
+    TimeoutError,
+    FileChanged,
+)
 
 
 class Outbox:
@@ -150,73 +137,3 @@ class Outbox:
                     close()
         self._items.clear()
         self._buffered = self._file_bytes = 0
-
-
-class Replies(Protocol):
-    """One client's side of a job: what it received, answered into its outbox."""
-
-    recv_size: int
-
-    def receive(self, data: bytes, outbox: Outbox) -> None: ...
-
-
-class EchoReplies:
-    recv_size = COURSE_RECV_SIZE
-
-    def __init__(self) -> None:
-        self._session = EchoSession()
-
-    def receive(self, data: bytes, outbox: Outbox) -> None:
-        outbox.put(self._session.receive_data(data))
-
-
-class HttpReplies:
-    # The course read a request with one recv(1024) and split longer ones; any size is
-    # correct here (the parser reassembles), a larger one reads a request in one call.
-    recv_size = HTTP_RECV_SIZE
-
-    def __init__(self, site: StaticSite) -> None:
-        self._site = site
-        self._conn = HTTPConnection()
-
-    def receive(self, data: bytes, outbox: Outbox) -> None:
-        self._conn.receive_data(data)
-        for event in self._conn.events():
-            outbox.put_plan(self._site.respond(event))
-
-
-RepliesFactory = Callable[[], Replies]
-
-
-def echo_replies() -> RepliesFactory:
-    return EchoReplies
-
-
-def http_replies(site: StaticSite) -> RepliesFactory:
-    return lambda: HttpReplies(site)
-
-
-def raise_open_file_limit() -> None:
-    """Raise the soft limit on open files to the hard one (the default soft 1024 would cap
-    the number of clients long before these servers run out of anything else)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else 1 << 16
-    if soft != resource.RLIM_INFINITY and soft < target:
-        # If it cannot be raised, accept() reports EMFILE at the old limit: handled below.
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-def accept_failed(error: OSError, console: Console) -> bool:
-    """True (after a warning and a short pause) if accept() failed for want of descriptors;
-    False for errors the caller should treat otherwise."""
-    if error.errno not in OUT_OF_RESOURCES:
-        return False
-    console.warn(f"rosetta: warning: cannot accept a client: {error.strerror}; pausing")
-    time.sleep(OUT_OF_RESOURCES_PAUSE)
-    return True
-
-
-def describe_gone(addr: object, error: BaseException) -> str:
-    """The console line for a client that vanished (reset, broken pipe, file changed)."""
-    return f"[{show_peer(addr)}] client reset the connection ({type(error).__name__})"

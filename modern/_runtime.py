@@ -1,0 +1,187 @@
+"""What every modern server shares: the event loop, the stop, and the scaffolding around a
+model's own way of accepting connections.
+
+`run(main, loop=...)` runs `main(stopping)` on uvloop (the default) or the stock asyncio loop;
+SIGINT and SIGTERM set `stopping`. `serve(...)` is the life of a server on top of it: take the
+listening socket (`modern._workers`, so `--workers N` works), accept in the model's way until
+`stopping`, stop accepting, then end the open connections (`Connections`): idle ones at once,
+those answering a request after their answer, within a grace time. `entry_points` gives a
+model its `serve_echo` and `serve_http` from its two ways of accepting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import signal
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from modern._workers import listening_socket, prefork
+from rosetta import entry_points as job
+from rosetta.entry_points import Ready, ServeEcho, ServeHttp
+from rosetta.protocol.static import StaticSite
+
+LOOPS = ("uvloop", "asyncio")
+GRACE_SECONDS = 2.0
+
+
+def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if loop == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop
+    if loop == "asyncio":
+        return asyncio.new_event_loop
+    raise ValueError(f"unknown event loop {loop!r} (choose from {', '.join(LOOPS)})")
+
+
+def run(main: Callable[[asyncio.Event], Awaitable[None]], *, loop: str = "uvloop") -> None:
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        runner.run(_until_signalled(main))
+
+
+async def _until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    try:
+        await main(stopping)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+
+
+# -- open connections and a graceful stop ----------------------------------------------------
+
+
+class Connection(Protocol):
+    """What a stop needs of an open connection, whether a task or a protocol serves it."""
+
+    def stop(self) -> None:
+        """End as soon as no answer is under way (at once if idle)."""
+
+    def abort(self) -> None:
+        """End now: the grace time is over."""
+
+
+class Connections:
+    """The open connections of one server, so that a stop can end them gracefully."""
+
+    def __init__(self) -> None:
+        self._open: set[Connection] = set()
+        self._all_closed: asyncio.Future[None] | None = None
+
+    def add(self, connection: Connection) -> None:
+        self._open.add(connection)
+
+    def discard(self, connection: Connection) -> None:
+        self._open.discard(connection)
+        if not self._open and self._all_closed is not None and not self._all_closed.done():
+            self._all_closed.set_result(None)
+
+    async def close(self, grace: float = GRACE_SECONDS) -> None:
+        """Stop every connection; abort those still open after `grace` seconds."""
+        if not self._open:
+            return
+        self._all_closed = asyncio.get_running_loop().create_future()
+        for connection in list(self._open):
+            connection.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._all_closed), grace)
+        except TimeoutError:
+            for connection in list(self._open):
+                connection.abort()
+            await asyncio.wait([self._all_closed], timeout=grace)
+
+
+class TaskConnection:
+    """A connection served by a task (the current one when made).
+
+    `with connection:` around an answer marks it busy: a stop then lets it finish. Entered once
+    per message, so it is a plain class (a generator-based context manager costs about 2 us).
+    """
+
+    __slots__ = ("busy", "task")
+
+    def __init__(self) -> None:
+        self.task = asyncio.current_task()
+        self.busy = False
+
+    def __enter__(self) -> None:
+        self.busy = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.busy = False
+
+    def stop(self) -> None:
+        if not self.busy:
+            self.task.cancel()  # type: ignore[union-attr]
+
+    def abort(self) -> None:
+        self.task.cancel()  # type: ignore[union-attr]
+
+
+# -- the life of a server --------------------------------------------------------------------
+
+# A model's way of accepting: on the listening socket, accept while the context is open.
+Accepting = AbstractAsyncContextManager[object]
+EchoAccepting = Callable[[socket.socket, Connections], Accepting]
+HttpAccepting = Callable[[StaticSite, socket.socket, Connections], Accepting]
+
+
+def serve(
+    host: str, port: int, accepting: EchoAccepting, *, ready: Ready, loop: str = "uvloop"
+) -> None:
+    """Listen, accept in the model's way until SIGINT or SIGTERM, then stop accepting and end
+    the open connections gracefully."""
+    connections = Connections()
+
+    async def main(stopping: asyncio.Event) -> None:
+        with listening_socket(host, port) as sock:
+            async with accepting(sock, connections):
+                ready(sock.getsockname())
+                await stopping.wait()
+            await connections.close()
+
+    run(main, loop=loop)
+
+
+@contextlib.asynccontextmanager
+async def serving(start: Awaitable[asyncio.AbstractServer]) -> AsyncIterator[None]:
+    """Accepting through an asyncio server (`create_server`, `start_server`)."""
+    server = await start
+    try:
+        yield
+    finally:
+        server.close()
+
+
+def entry_points(echo: EchoAccepting, http: HttpAccepting) -> tuple[ServeEcho, ServeHttp]:
+    """`serve_echo` and `serve_http` (with `loop=` and, by `prefork`, `workers=`) for a model
+    whose ways of accepting are `echo(sock, connections)` and `http(site, sock, connections)`."""
+    return echo_entry_point(echo), http_entry_point(http)
+
+
+def echo_entry_point(echo: EchoAccepting) -> ServeEcho:
+    return prefork(
+        job.echo_entry_point(
+            lambda host, port, ready, console, loop="uvloop": serve(
+                host, port, echo, ready=ready, loop=loop
+            )
+        )
+    )
+
+
+def http_entry_point(http: HttpAccepting) -> ServeHttp:
+    return prefork(
+        job.http_entry_point(
+            lambda host, port, site, ready, console, loop="uvloop": serve(
+                host, port, functools.partial(http, site), ready=ready, loop=loop
+            )
+        )
+    )

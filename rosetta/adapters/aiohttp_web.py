@@ -1,0 +1,89 @@
+"""The static site as an `aiohttp.web` application: one route, StaticSite picks the file,
+`web.FileResponse` sends it. The `modern.aiohttp` model runs it; so can gunicorn:
+
+    gunicorn 'rosetta.adapters.aiohttp_web:make_app("./html")' -k aiohttp.GunicornUVLoopWebWorker
+
+One decision is kept in the project's own code: which file a target names.
+`rosetta.protocol.static.StaticSite.resolve` maps the target (percent-decoding, `/` and
+directories to `index.html`, every traversal refused, symlinks only inside the root), exactly
+as for every other model; `web.FileResponse` then serves that file the aiohttp way, with its
+own conditional and range handling. (`router.add_static` would serve the same files, but
+answers directories with 403, `//file` with 404, and reads through a thread per request.)
+Refusals (a head over the limits, a method other than GET and HEAD, a target with no file)
+are the `ResponsePlan`s every model sends, handed to aiohttp as status and header pairs. What
+still differs from the byte-identical models is listed, with why, in
+`parity_tests/accepted_differences.py`.
+"""
+
+from __future__ import annotations
+
+import os
+
+from aiohttp import web
+
+from rosetta.adapters import document_root
+from rosetta.protocol.http import (
+    ALLOWED_METHODS,
+    MAX_HEADER_BYTES,
+    MAX_HEADER_COUNT,
+    MAX_REQUEST_LINE,
+    fields_size,
+    head_refusal,
+    method_not_allowed,
+)
+from rosetta.protocol.response import ResponsePlan
+from rosetta.protocol.static import StaticSite, content_type
+
+SITE_KEY = web.AppKey("site", StaticSite)
+# aiohttp's parser answers 400 to anything over its limits. Set them at twice ours, so a head
+# over our limits (but under twice them) reaches `static_file`, which answers 414 or 431 as
+# every other model does; beyond twice, aiohttp's 400 stands (an accepted difference).
+HANDLER_LIMITS = {
+    "max_line_size": 2 * MAX_REQUEST_LINE,
+    "max_field_size": 2 * MAX_HEADER_BYTES,
+    "max_headers": 2 * MAX_HEADER_COUNT,
+}
+
+
+def make_app(root: str | os.PathLike[str] | None = None) -> web.Application:
+    """The application: one route for every path, serving files of `root`.
+
+    Also the app factory for gunicorn; without an argument the root comes from $ROSETTA_ROOT,
+    else the bundled site.
+    """
+    return app_for(StaticSite(document_root(root)))
+
+
+def app_for(site: StaticSite) -> web.Application:
+    app = web.Application(handler_args=HANDLER_LIMITS)
+    app[SITE_KEY] = site
+    app.router.add_route("*", "/{path:.*}", static_file)
+    return app
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    site = request.app[SITE_KEY]
+    headers = request.raw_headers
+    refused = head_refusal(len(request.raw_path), len(headers), fields_size(headers))
+    if refused is not None:
+        return _plan_response(site.respond(refused))
+    if request.method not in ALLOWED_METHODS:
+        return _plan_response(site.respond(method_not_allowed(request.method, keep_alive=True)))
+    found = site.resolve(request.raw_path.encode("utf-8", "surrogateescape"))
+    if isinstance(found, int):
+        return _plan_response(site.error(found, keep_alive=True))
+    path, _ = found
+    return web.FileResponse(path, headers={"Content-Type": content_type(path).decode("ascii")})
+
+
+def _plan_response(plan: ResponsePlan) -> web.Response:
+    """A planned answer (an error page, all in memory) as aiohttp's response: the same status,
+    header pairs and page as every other model's; aiohttp writes Date, Server and the framing."""
+    response = web.Response(
+        status=plan.status,
+        body=plan.body,  # type: ignore[arg-type]  # always bytes: error pages are never files
+        headers=[(name.decode("latin-1"), value.decode("latin-1")) for name, value in plan.headers],
+    )
+    if not plan.keep_alive:
+        response.force_close()
+    return response
