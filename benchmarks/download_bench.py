@@ -4,12 +4,12 @@
 
 Starts nginx itself on 127.0.0.1 (a temporary config, `daemon off`, one worker, access log
 off), writes the files, then times in turns, round after round, the same URL list fetched by
-`curl --parallel --parallel-max J`, `aria2c -jJ`, a bare 20-line aiohttp downloader (the
-issue's yardstick: no checks, no .part, no retries), and `rosetta download --model M -j J` for
+`curl --parallel --parallel-max J`, `aria2c -jJ`, a bare 20-line aiohttp downloader (what
+aiohttp alone costs: no checks, no .part, no retries), and `rosetta download --model M -j J` for
 every download model. Each run writes into a fresh directory, is checked (every file there,
 with the right bytes), and is timed from the outside (wall time of the whole command,
 interpreter start-up included, as a user waits for it). The table reports the median of the
-rounds and the ratios the issue's target is stated in (aiohttp <= 1.5x curl, < aria2c).
+rounds and the ratios the project's targets are stated in (aiohttp <= 1.5x curl, < aria2c).
 Nothing leaves the machine: every URL is on 127.0.0.1.
 """
 
@@ -128,7 +128,7 @@ def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
     return listed
 
 
-# The issue's yardstick: a bare aiohttp downloader with no checks, no .part files, no
+# The yardstick: a bare aiohttp downloader with no checks, no .part files, no
 # retries, no summary; its figure shows what the model's promises cost on top of aiohttp.
 BARE_AIOHTTP = """
 import asyncio, os, sys

@@ -25,8 +25,15 @@ from pathlib import Path
 import pytest
 
 from rosetta import registry
-from rosetta.protocol import download as protocol
-from tests.download.server_process import TLS_CERT, FixtureServer, content, start
+from rosetta.download.report import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from rosetta.protocol.download import MAX_REDIRECTS, Kind
+from tests.download.server_process import (
+    TLS_CERT,
+    FixtureServer,
+    content,
+    default_signals,
+    running,
+)
 
 JOBS = 4
 RETRIES = 2
@@ -66,15 +73,15 @@ CASES = [
       for n in range(6)),
     ok("/flaky/once/flaky.bin?size=5000&fail=1", "flaky.bin", "flaky.bin", 5000, attempts=2),
     ok("/redirect/4/moved.bin?size=300", "moved.bin", "moved.bin", 300),
-    failed("/status/404/missing.bin", protocol.CLIENT_ERROR),
-    failed("/status/403/forbidden.bin", protocol.CLIENT_ERROR),
-    failed("/status/500/broken.bin", protocol.SERVER_ERROR, attempts=RETRIES + 1),
-    failed("/status/503/busy.bin", protocol.SERVER_ERROR, attempts=RETRIES + 1),
-    failed("/reset/reset.bin?size=100000", protocol.INCOMPLETE, attempts=RETRIES + 1),
-    failed("/short/short.bin?size=1000", protocol.INCOMPLETE, attempts=RETRIES + 1),
-    failed("/stall/stall.bin?size=5000", protocol.TIMEOUT, attempts=RETRIES + 1),
-    failed("/loop/loop.bin", protocol.TOO_MANY_REDIRECTS),
-    failed("/redirect-scheme/ftp.bin", protocol.BAD_REDIRECT),
+    failed("/status/404/missing.bin", Kind.CLIENT_ERROR),
+    failed("/status/403/forbidden.bin", Kind.CLIENT_ERROR),
+    failed("/status/500/broken.bin", Kind.SERVER_ERROR, attempts=RETRIES + 1),
+    failed("/status/503/busy.bin", Kind.SERVER_ERROR, attempts=RETRIES + 1),
+    failed("/reset/reset.bin?size=100000", Kind.INCOMPLETE, attempts=RETRIES + 1),
+    failed("/short/short.bin?size=1000", Kind.INCOMPLETE, attempts=RETRIES + 1),
+    failed("/stall/stall.bin?size=5000", Kind.TIMEOUT, attempts=RETRIES + 1),
+    failed("/loop/loop.bin", Kind.TOO_MANY_REDIRECTS),
+    failed("/redirect-scheme/ftp.bin", Kind.BAD_REDIRECT),
 ]
 
 
@@ -98,11 +105,8 @@ class Run:
 
 @pytest.fixture(scope="module")
 def download_server() -> Iterator[FixtureServer]:
-    server = start()
-    try:
+    with running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def rosetta_download(model: str, directory: Path, urls: list[str], *extra: str,
@@ -135,7 +139,7 @@ def run(request: pytest.FixtureRequest, download_server: FixtureServer,
 
 
 def test_exit_code_and_no_traceback(run: Run) -> None:
-    assert run.code == protocol.EXIT_FAILED, run.stderr
+    assert run.code == EXIT_FAILED, run.stderr
     assert "Traceback" not in run.stderr
 
 
@@ -149,7 +153,7 @@ def test_same_outcome_for_every_url(run: Run) -> None:
             assert result["name"] == case.saved_as, case.path
     refused = results[-1]
     assert (refused["ok"], refused["kind"], refused["attempts"]) == (
-        False, protocol.CONNECTION, RETRIES + 1
+        False, Kind.CONNECTION, RETRIES + 1
     )
 
 
@@ -174,10 +178,10 @@ def test_same_summary(run: Run) -> None:
     assert summary["failed"] == len(bad) + 1
     assert summary["cancelled"] == 0
     assert summary["bytes"] == sum(case.source[1] for case in good if case.source)
-    assert summary["exit_code"] == protocol.EXIT_FAILED
+    assert summary["exit_code"] == EXIT_FAILED
     assert [(failure["url"], failure["kind"]) for failure in summary["failures"]] == [
         *((url, case.kind) for url, case in zip(run.urls, CASES, strict=False) if case.kind),
-        (run.refused_url, protocol.CONNECTION),
+        (run.refused_url, Kind.CONNECTION),
     ]
 
 
@@ -193,7 +197,7 @@ def test_retries_and_redirects_seen_by_the_server(run: Run) -> None:
     assert requests["/status/500/broken.bin"] == RETRIES + 1
     assert requests["/flaky/once/flaky.bin"] == 2
     assert requests["/loop/a/loop.bin"] + requests["/loop/b/loop.bin"] == (
-        protocol.MAX_REDIRECTS
+        MAX_REDIRECTS
     )
 
 
@@ -213,6 +217,7 @@ def test_ctrl_c_leaves_only_complete_files(
     proc = subprocess.Popen(
         rosetta_download(model, directory, fast + slow, "--json"),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        preexec_fn=default_signals,
     )
     try:
         deadline = time.monotonic() + 30
@@ -230,7 +235,7 @@ def test_ctrl_c_leaves_only_complete_files(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == protocol.EXIT_INTERRUPTED, stderr
+    assert proc.returncode == EXIT_INTERRUPTED, stderr
     assert "Traceback" not in stderr
     assert sorted(path.name for path in directory.iterdir()) == [f"fast{n}.bin" for n in range(3)]
     for n in range(3):
@@ -238,16 +243,13 @@ def test_ctrl_c_leaves_only_complete_files(
     summary = json.loads(stdout)["summary"]
     assert summary["files"] == 3
     assert summary["cancelled"] == 6
-    assert summary["exit_code"] == protocol.EXIT_INTERRUPTED
+    assert summary["exit_code"] == EXIT_INTERRUPTED
 
 
 @pytest.fixture(scope="module")
 def tls_server() -> Iterator[FixtureServer]:
-    server = start(tls=True)
-    try:
+    with running(tls=True) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("model", [model.name for model in registry.serving("download")])
@@ -262,7 +264,7 @@ def test_https_with_a_trusted_and_an_unknown_certificate(
         capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
         env={**environment, "SSL_CERT_FILE": str(TLS_CERT)},
     )
-    assert trusted.returncode == protocol.EXIT_OK, trusted.stdout + trusted.stderr
+    assert trusted.returncode == EXIT_OK, trusted.stdout + trusted.stderr
     assert (tmp_path / "trusted" / "secure.bin").read_bytes() == content("secure.bin", 70000)
     assert (tmp_path / "trusted" / "moved.bin").read_bytes() == content("moved.bin", 500)
 
@@ -271,9 +273,9 @@ def test_https_with_a_trusted_and_an_unknown_certificate(
         capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
         env=environment,
     )
-    assert refused.returncode == protocol.EXIT_FAILED, refused.stderr
+    assert refused.returncode == EXIT_FAILED, refused.stderr
     (result,) = json.loads(refused.stdout)["results"]
-    assert (result["kind"], result["attempts"]) == (protocol.TLS, 1)  # never retried
+    assert (result["kind"], result["attempts"]) == (Kind.TLS, 1)  # never retried
     assert result["detail"] == "certificate refused: self-signed certificate"
     assert list((tmp_path / "refused").iterdir()) == []
 
@@ -290,6 +292,7 @@ def test_ctrl_c_wakes_transfers_stuck_on_a_silent_server(
         [sys.executable, "-m", "rosetta", "download", "--model", model, "-o", str(directory),
          "-j", str(JOBS), "--timeout", "60", "--json", *stalled],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+        preexec_fn=default_signals,
     )
     try:
         deadline = time.monotonic() + 30
@@ -306,6 +309,6 @@ def test_ctrl_c_wakes_transfers_stuck_on_a_silent_server(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == protocol.EXIT_INTERRUPTED, stderr
+    assert proc.returncode == EXIT_INTERRUPTED, stderr
     assert list(directory.iterdir()) == []
     assert json.loads(stdout)["summary"]["cancelled"] == JOBS

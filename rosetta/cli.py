@@ -30,7 +30,7 @@ SCHEMES = {"echo": "tcp", "http": "http"}
 # takes the parsed arguments and returns the exit code. A module that is not there yet is
 # simply not offered.
 FEATURE_COMMANDS = (
-    "rosetta.download_cli",
+    "rosetta.download.cli",
     "rosetta.demos.cli",
     "rosetta.bench.cli",
     "rosetta.migrate.cli",

@@ -1,5 +1,5 @@
-"""One URL with `urllib`, blocking: what each thread (`classic.threads_download`) or greenlet
-(`classic.gevent_download`) of the classic downloaders runs.
+"""A helper of the classic downloaders, not a model: one URL with `urllib`, blocking, which is
+what each thread (`classic.threads_download`) or greenlet (`classic.gevent_download`) runs.
 
 The course read a body with `urllib.request.urlopen(url).read()`. Here the same call is made
 with the decisions left to `rosetta.protocol.download`: redirects are not followed by urllib
@@ -22,37 +22,25 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rosetta.download_files import LocalError, PartFile
+from rosetta.download.files import LocalError, PartFile
+from rosetta.download.report import Report
+from rosetta.download.settings import Settings
 from rosetta.protocol.download import (
-    CANCELLED,
     CHUNK_SIZE,
-    CONNECTION,
-    LOCAL,
+    INTERRUPTED,
     REQUEST_HEADERS,
-    TIMEOUT,
-    TLS,
     Fetch,
     Job,
+    Kind,
     ReadBody,
     Result,
     RetryAfter,
-    Settings,
     Step,
     certificate_detail,
+    timeout_detail,
 )
-
-
-class Report(Protocol):
-    """What the downloader tells its user (progress bar, plain lines, the course's messages)."""
-
-    def started(self, job: Job) -> None: ...
-
-    def received(self, job: Job, count: int) -> None: ...
-
-    def finished(self, result: Result) -> None: ...
 
 
 class Cancelled(Exception):
@@ -136,20 +124,19 @@ def build_opener(sockets: Sockets) -> urllib.request.OpenerDirector:
 
 def fetch_url(
     job: Job,
-    directory: Path,
     settings: Settings,
     report: Report,
     opener: urllib.request.OpenerDirector,
     sockets: Sockets,
 ) -> Result:
-    """Download one URL to `directory`, with the protocol's retries and redirects."""
+    """Download one URL into `settings.output`, with the protocol's retries and redirects."""
     fetch = Fetch(job, settings.policy)
     report.started(job)
     while fetch.result is None:
         if sockets.cancelled.is_set():
             fetch.cancel()
             break
-        step = _attempt(fetch, directory, settings, report, opener, sockets)
+        step = _attempt(fetch, settings, report, opener, sockets)
         if isinstance(step, RetryAfter):
             # The backoff waits on the cancel event rather than in sleep(), so Ctrl-C ends it.
             sockets.cancelled.wait(step.seconds)
@@ -160,7 +147,6 @@ def fetch_url(
 
 def _attempt(
     fetch: Fetch,
-    directory: Path,
     settings: Settings,
     report: Report,
     opener: urllib.request.OpenerDirector,
@@ -182,19 +168,14 @@ def _attempt(
         )
         if not isinstance(step, ReadBody):
             return step
-        return _save_body(fetch, response, directory, settings, report, sockets)
+        return _save_body(fetch, response, settings, report, sockets)
 
 
 def _save_body(
-    fetch: Fetch,
-    response: Any,
-    directory: Path,
-    settings: Settings,
-    report: Report,
-    sockets: Sockets,
+    fetch: Fetch, response: Any, settings: Settings, report: Report, sockets: Sockets
 ) -> Step | None:
     try:
-        with PartFile(directory, fetch) as part:
+        with PartFile(settings.output, fetch.job) as part:
             try:
                 while chunk := response.read1(CHUNK_SIZE):
                     if sockets.cancelled.is_set():
@@ -203,21 +184,24 @@ def _save_body(
                     report.received(fetch.job, len(chunk))
             except (OSError, http.client.HTTPException, Cancelled) as error:
                 return fetch.body_failure(part.received, *_classify(error, settings, sockets))
-            return part.finish()
+            if (step := fetch.on_body_end(part.received)) is None:
+                part.commit()
+                fetch.on_saved(part.received, part.sha256)
+            return step
     except LocalError as error:
-        return fetch.on_error(LOCAL, str(error))
+        return fetch.on_error(Kind.LOCAL, str(error))
 
 
-def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[str, str]:
+def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[Kind, str]:
     if sockets.cancelled.is_set() or isinstance(error, Cancelled):
-        return CANCELLED, "interrupted"
+        return Kind.CANCELLED, INTERRUPTED
     if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
         error = error.reason
     if isinstance(error, ssl.SSLCertVerificationError):
-        return TLS, certificate_detail(error.verify_message)
+        return Kind.TLS, certificate_detail(error.verify_message)
     if isinstance(error, TimeoutError):
-        return TIMEOUT, f"server silent for {settings.timeout:g} s"
-    return CONNECTION, _describe(error)
+        return Kind.TIMEOUT, timeout_detail(settings.timeout)
+    return Kind.CONNECTION, _describe(error)
 
 
 def _describe(error: BaseException) -> str:
