@@ -27,20 +27,8 @@ from typing import Any
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
-from rosetta.protocol.download import (
-    CHUNK_SIZE,
-    INTERRUPTED,
-    REQUEST_HEADERS,
-    Fetch,
-    Job,
-    Kind,
-    ReadBody,
-    Result,
-    RetryAfter,
-    Step,
-    certificate_detail,
-    timeout_detail,
-)
+from rosetta.protocol import download as protocol
+from rosetta.protocol.download import Fetch, Job, Kind, ReadBody, Result, RetryAfter, Step
 
 
 class Cancelled(Exception):
@@ -152,7 +140,7 @@ def _attempt(
     opener: urllib.request.OpenerDirector,
     sockets: Sockets,
 ) -> Step | None:
-    request = urllib.request.Request(fetch.url, headers=dict(REQUEST_HEADERS))
+    request = urllib.request.Request(fetch.url, headers=dict(protocol.REQUEST_HEADERS))
     try:
         response = opener.open(request, timeout=settings.timeout)
     except urllib.error.HTTPError as error:
@@ -177,7 +165,7 @@ def _save_body(
     try:
         with PartFile(settings.output, fetch.job) as part:
             try:
-                while chunk := response.read1(CHUNK_SIZE):
+                while chunk := response.read1(protocol.CHUNK_SIZE):
                     if sockets.cancelled.is_set():
                         raise Cancelled
                     part.write(chunk)
@@ -185,8 +173,7 @@ def _save_body(
             except (OSError, http.client.HTTPException, Cancelled) as error:
                 return fetch.body_failure(part.received, *_classify(error, settings, sockets))
             if (step := fetch.on_body_end(part.received)) is None:
-                part.commit()
-                fetch.on_saved(part.received, part.sha256)
+                fetch.on_saved(*part.commit())
             return step
     except LocalError as error:
         return fetch.on_error(Kind.LOCAL, str(error))
@@ -194,13 +181,13 @@ def _save_body(
 
 def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[Kind, str]:
     if sockets.cancelled.is_set() or isinstance(error, Cancelled):
-        return Kind.CANCELLED, INTERRUPTED
+        return Kind.CANCELLED, protocol.INTERRUPTED
     if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
         error = error.reason
     if isinstance(error, ssl.SSLCertVerificationError):
-        return Kind.TLS, certificate_detail(error.verify_message)
+        return Kind.TLS, protocol.certificate_detail(error.verify_message)
     if isinstance(error, TimeoutError):
-        return Kind.TIMEOUT, timeout_detail(settings.timeout)
+        return Kind.TIMEOUT, protocol.timeout_detail(settings.timeout)
     return Kind.CONNECTION, _describe(error)
 
 

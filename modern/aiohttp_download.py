@@ -123,8 +123,7 @@ async def attempt(
                 except NETWORK_ERRORS as error:
                     return fetch.body_failure(part.received, *classify(error, settings))
                 if (step := fetch.on_body_end(part.received)) is None:
-                    part.commit()
-                    fetch.on_saved(part.received, part.sha256)
+                    fetch.on_saved(*part.commit())
                 return step
         except LocalError as error:
             return fetch.on_error(Kind.LOCAL, str(error))

@@ -97,8 +97,9 @@ class PartFile:
     def sha256(self) -> str:
         return self._digest.hexdigest()
 
-    def commit(self) -> None:
-        """Rename the complete body into place (atomic); LocalError if that fails."""
+    def commit(self) -> tuple[int, str]:
+        """Rename the complete body into place (atomic); LocalError if that fails. Returns
+        what is now saved: its length and its sha256."""
         self._close()
         try:
             os.replace(self.part_path, self.path)
@@ -106,6 +107,7 @@ class PartFile:
             raise LocalError(f"cannot rename to {self.path.name}: {_reason(error)}") from None
         self._done = True
         self._forget()
+        return self.received, self.sha256
 
     def __exit__(
         self,

@@ -56,6 +56,14 @@ class Kind(StrEnum):
 RETRIED_KINDS = frozenset({Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE, Kind.SERVER_ERROR})
 
 
+@dataclass(frozen=True)
+class Failure:
+    """What went wrong (`kind`) and, in a model's or this module's words, how (`detail`)."""
+
+    kind: Kind
+    detail: str
+
+
 # The details every model words the same way, whichever HTTP stack saw the failure.
 def certificate_detail(verify_message: str) -> str:
     return f"certificate refused: {verify_message or 'verification failed'}"
@@ -146,13 +154,8 @@ class RetryPolicy:
         return [self.delay(attempt) for attempt in range(1, self.retries + 1)]
 
 
-@dataclass(frozen=True)
-class Failure:
-    kind: Kind
-    detail: str
-
-
-# What a model does next, as `Fetch` decides it.
+# What a model does next, as `Fetch` decides it: small records alike on purpose (a driver
+# tells them apart by their type), each with the one or two values that step needs.
 @dataclass(frozen=True)
 class ReadBody:
     """Save the body; `expected` is the Content-Length (None: read to the end)."""

@@ -29,13 +29,15 @@ def part_for(directory: Path, fetch: Fetch) -> PartFile:
 
 
 def finish(fetch: Fetch, part: PartFile) -> Step | None:
+    step = fetch.on_body_end(part.received)
+    if step is not None:
+        return step  # short of Content-Length: never committed
     try:
-        if (step := fetch.on_body_end(part.received)) is None:
-            part.commit()
-            fetch.on_saved(part.received, part.sha256)
-        return step
+        saved = part.commit()
     except LocalError as error:
         return fetch.on_error(Kind.LOCAL, str(error))
+    fetch.on_saved(*saved)
+    return None
 
 
 def test_a_complete_body_is_renamed_into_place(tmp_path: Path) -> None:
