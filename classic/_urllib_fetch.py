@@ -36,12 +36,16 @@ class Cancelled(Exception):
 
 
 class Sockets:
-    """The sockets of the connections open right now, so that they can be shut down."""
+    """The sockets of the connections open right now, so that they can be shut down, and the
+    urllib opener whose connections they are (no proxies, redirects left to the protocol)."""
 
     def __init__(self) -> None:
         self._open: set[Any] = set()
         self._lock = threading.Lock()
         self.cancelled = threading.Event()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(self), _HTTPSHandler(self)
+        )
 
     def connection_class(self, base: type[http.client.HTTPConnection]) -> Callable[..., Any]:
         sockets = self
@@ -104,19 +108,7 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(self._connection, req, context=self._context)
 
 
-def build_opener(sockets: Sockets) -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
-    )
-
-
-def fetch_url(
-    job: Job,
-    settings: Settings,
-    report: Report,
-    opener: urllib.request.OpenerDirector,
-    sockets: Sockets,
-) -> Result:
+def fetch_url(job: Job, settings: Settings, report: Report, sockets: Sockets) -> Result:
     """Download one URL into `settings.output`, with the protocol's retries and redirects."""
     fetch = Fetch(job, settings.policy)
     report.started(job)
@@ -124,7 +116,7 @@ def fetch_url(
         if sockets.cancelled.is_set():
             fetch.cancel()
             break
-        step = _attempt(fetch, settings, report, opener, sockets)
+        step = _attempt(fetch, settings, report, sockets)
         if isinstance(step, RetryAfter):
             # The backoff waits on the cancel event rather than in sleep(), so Ctrl-C ends it.
             sockets.cancelled.wait(step.seconds)
@@ -133,26 +125,19 @@ def fetch_url(
     return fetch.result
 
 
-def _attempt(
-    fetch: Fetch,
-    settings: Settings,
-    report: Report,
-    opener: urllib.request.OpenerDirector,
-    sockets: Sockets,
-) -> Step | None:
+def _attempt(fetch: Fetch, settings: Settings, report: Report, sockets: Sockets) -> Step | None:
     request = urllib.request.Request(fetch.url, headers=dict(protocol.REQUEST_HEADERS))
     try:
-        response = opener.open(request, timeout=settings.timeout)
+        response = sockets.opener.open(request, timeout=settings.timeout)
     except urllib.error.HTTPError as error:
         # 3xx, 4xx and 5xx arrive as exceptions; each is still a response.
         response = error
     except (OSError, http.client.HTTPException, ValueError) as error:
         return fetch.on_error(*_classify(error, settings, sockets))
     with response:
+        headers = response.headers
         step = fetch.on_response(
-            response.status,
-            response.headers.get("Location"),
-            response.headers.get("Content-Length"),
+            response.status, headers.get("Location"), headers.get("Content-Length")
         )
         if not isinstance(step, ReadBody):
             return step
@@ -198,4 +183,3 @@ def _describe(error: BaseException) -> str:
         return error.strerror
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-

@@ -37,13 +37,12 @@ if __name__ == "__main__":
 import itertools
 import signal
 import sys
-import urllib.request
 from collections.abc import Sequence
 
 import gevent
 from gevent.pool import Pool
 
-from classic._urllib_fetch import Sockets, build_opener, fetch_url
+from classic._urllib_fetch import Sockets, fetch_url
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol.download import Job, Result, not_started
@@ -52,16 +51,14 @@ MODEL = "classic.gevent_download"
 
 
 # --8<-- [start:download]
-def myDownLoad(job: Job, settings: Settings, report: Report,
-               opener: urllib.request.OpenerDirector, sockets: Sockets) -> Result:
+def myDownLoad(job: Job, settings: Settings, report: Report, sockets: Sockets) -> Result:
     # The course printed "GET: url" here and "N bytes received from url." at the end;
     # `report` prints both with --verbose (see rosetta.download.report.course_*_line).
-    return fetch_url(job, settings, report, opener, sockets)
+    return fetch_url(job, settings, report, sockets)
 
 
 def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
     sockets = Sockets()
-    opener = build_opener(sockets)
     pool = Pool(settings.limit)
 
     def interrupted() -> None:
@@ -71,14 +68,15 @@ def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Re
         sockets.cancelled.set()
         pool.kill(block=False)
 
-    handlers = [gevent.signal_handler(signum, interrupted)
-                for signum in (signal.SIGINT, signal.SIGTERM)]
+    handlers = [
+        gevent.signal_handler(signum, interrupted) for signum in (signal.SIGINT, signal.SIGTERM)
+    ]
     greenlets = []
     try:
         for job in jobs:
             if sockets.cancelled.is_set():
                 break
-            greenlets.append(pool.spawn(myDownLoad, job, settings, report, opener, sockets))
+            greenlets.append(pool.spawn(myDownLoad, job, settings, report, sockets))
         gevent.joinall(greenlets)
     finally:
         for handler in handlers:
@@ -89,6 +87,8 @@ def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Re
         result if isinstance(result, Result) else not_started(job)
         for job, result in itertools.zip_longest(jobs, results[: len(jobs)])
     ]
+
+
 # --8<-- [end:download]
 
 

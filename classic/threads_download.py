@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
-from classic._urllib_fetch import Sockets, build_opener, fetch_url
+from classic._urllib_fetch import Sockets, fetch_url
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol.download import Job, Result, not_started
@@ -35,12 +35,10 @@ MODEL = "classic.threads_download"
 # --8<-- [start:download]
 def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
     sockets = Sockets()
-    opener = build_opener(sockets)
     results: dict[int, Result] = {}
     with ThreadPoolExecutor(settings.limit, thread_name_prefix="download") as pool:
         futures: dict[Future[Result], Job] = {
-            pool.submit(fetch_url, job, settings, report, opener, sockets): job
-            for job in jobs
+            pool.submit(fetch_url, job, settings, report, sockets): job for job in jobs
         }
         try:
             for future in as_completed(futures):
@@ -52,6 +50,8 @@ def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Re
                 if future.done() and not future.cancelled() and future.exception() is None:
                     results[job.index] = future.result()
     return [results.get(job.index) or not_started(job) for job in jobs]
+
+
 # --8<-- [end:download]
 
 

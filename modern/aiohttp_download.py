@@ -72,10 +72,16 @@ async def download_all(
         total=None, sock_connect=settings.timeout, sock_read=settings.timeout
     )
     connector = aiohttp.TCPConnector(limit=settings.limit, limit_per_host=settings.limit)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=REQUEST_HEADERS,
-        auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-    ) as session, asyncio.TaskGroup() as tasks:
+    async with (
+        aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            headers=REQUEST_HEADERS,
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        ) as session,
+        asyncio.TaskGroup() as tasks,
+    ):
         for job in jobs:
             # A slot first, then the task: at most -j tasks exist at once, so a list of a
             # million URLs costs a million tasks over time, never a million at a time.
@@ -84,8 +90,12 @@ async def download_all(
 
 
 async def download_one(
-    session: aiohttp.ClientSession, limit: asyncio.Semaphore, job: Job, settings: Settings,
-    report: Report, results: dict[int, Result],
+    session: aiohttp.ClientSession,
+    limit: asyncio.Semaphore,
+    job: Job,
+    settings: Settings,
+    report: Report,
+    results: dict[int, Result],
 ) -> None:
     try:
         fetch = Fetch(job, settings.policy)
@@ -108,10 +118,8 @@ async def attempt(
     except NETWORK_ERRORS as error:
         return fetch.on_error(*classify(error, settings))
     async with response:
-        step = fetch.on_response(
-            response.status, response.headers.get("Location"),
-            response.headers.get("Content-Length"),
-        )
+        head = response.headers
+        step = fetch.on_response(response.status, head.get("Location"), head.get("Content-Length"))
         if not isinstance(step, ReadBody):
             return step
         try:
@@ -127,6 +135,8 @@ async def attempt(
                 return step
         except LocalError as error:
             return fetch.on_error(Kind.LOCAL, str(error))
+
+
 # --8<-- [end:download]
 
 

@@ -29,7 +29,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.error = exit_with  # type: ignore[method-assign]
     parser.add_argument("urls", nargs="*", metavar="URL", help="http:// or https:// URLs")
     parser.add_argument(
-        "-i", "--input-file", type=Path, metavar="FILE",
+        "-i",
+        "--input-file",
+        type=Path,
+        metavar="FILE",
         help="read URLs from FILE, one a line (# comments, blank lines skipped; - for stdin)",
     )
     Settings.add_arguments(parser)
@@ -45,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_arguments(parser)
     models = [model.name for model in registry.serving(JOB)]
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL,
+        "--model",
+        default=DEFAULT_MODEL,
         help=f"{' | '.join(models) or 'a model serving download'} (default {DEFAULT_MODEL})",
     )
     parser.set_defaults(handler=run)

@@ -49,9 +49,7 @@ class Reporter:
                 console=RichConsole(file=stream),
                 transient=False,
             )
-            self._task = self._progress.add_task(
-                "download", total=total, size="0 B", failed=""
-            )
+            self._task = self._progress.add_task("download", total=total, size="0 B", failed="")
 
     def __enter__(self) -> Reporter:
         if self._progress is not None:

@@ -103,8 +103,12 @@ class Summary:
             for result in self.failures
         ]
         return {
-            "files": self.files, "failed": self.failed, "cancelled": self.cancelled,
-            "bytes": self.bytes, "seconds": round(self.seconds, 6), "failures": failures,
+            "files": self.files,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 6),
+            "failures": failures,
             "exit_code": self.exit_code,
         }
 

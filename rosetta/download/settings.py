@@ -42,12 +42,16 @@ def bounded(kind: type, low: float, high: float, what: str) -> Callable[[str], A
 
 
 def _option(
-    *flags: str, default: Any, help: str, parse: Callable[[str], Any] | None = None,
+    *flags: str,
+    default: Any,
+    help: str,
+    parse: Callable[[str], Any] | None = None,
     metavar: str | None = None,
 ) -> Any:
     """A field of `Settings` and the command-line option that sets it (a bool: a switch)."""
-    return field(default=default, metadata={"flags": flags, "parse": parse, "metavar": metavar,
-                                            "help": help})
+    return field(
+        default=default, metadata={"flags": flags, "parse": parse, "metavar": metavar, "help": help}
+    )
 
 
 @dataclass(frozen=True)
@@ -56,37 +60,54 @@ class Settings:
 
     # `_option` returns a `field`, and a Path is immutable: the default is safe to share.
     output: Path = _option(  # noqa: RUF009
-        "-o", "--output", default=Path("."), parse=Path, metavar="DIR",
+        "-o",
+        "--output",
+        default=Path("."),
+        parse=Path,
+        metavar="DIR",
         help="save files here (created if missing; default: the current directory)",
     )
     limit: int = _option(
-        "-j", "--jobs", default=DEFAULT_JOBS, parse=bounded(int, 1, MAX_JOBS, "a whole number"),
-        metavar="N", help=f"downloads at once, 1 to {MAX_JOBS} (default {DEFAULT_JOBS})",
+        "-j",
+        "--jobs",
+        default=DEFAULT_JOBS,
+        parse=bounded(int, 1, MAX_JOBS, "a whole number"),
+        metavar="N",
+        help=f"downloads at once, 1 to {MAX_JOBS} (default {DEFAULT_JOBS})",
     )
     timeout: float = _option(
-        "--timeout", default=DEFAULT_TIMEOUT, metavar="S",
+        "--timeout",
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
         parse=bounded(float, 0.001, 3600, "a number of seconds"),
         help="give up on a request when the server is silent this long, connecting or "
         f"reading (default {DEFAULT_TIMEOUT:g})",
     )
     retries: int = _option(
-        "--retries", default=DEFAULT_RETRIES, metavar="N",
+        "--retries",
+        default=DEFAULT_RETRIES,
+        metavar="N",
         parse=bounded(int, 0, MAX_RETRIES, "a whole number"),
         help="more attempts after a connection error, timeout, cut body or 5xx; never "
         f"after 4xx (default {DEFAULT_RETRIES})",
     )
     backoff: float = _option(
-        "--backoff", default=DEFAULT_BACKOFF, metavar="S",
+        "--backoff",
+        default=DEFAULT_BACKOFF,
+        metavar="S",
         parse=bounded(float, 0, 60, "a number of seconds"),
         help=f"wait before the first retry, doubled for each next one up to "
         f"{MAX_BACKOFF:g} s (default {DEFAULT_BACKOFF:g})",
     )
     as_json: bool = _option(
-        "--json", default=False,
+        "--json",
+        default=False,
         help="print one JSON document at the end (every URL's record and the summary)",
     )
     verbose: bool = _option(
-        "-v", "--verbose", default=False,
+        "-v",
+        "--verbose",
+        default=False,
         help="print the course's lines too: 'GET: url', 'N bytes received from url.'",
     )
 
@@ -102,8 +123,12 @@ class Settings:
                 parser.add_argument(*flags, dest=option.name, action="store_true", help=help_text)
             else:
                 parser.add_argument(
-                    *flags, dest=option.name, type=option.metadata["parse"],
-                    default=option.default, metavar=option.metadata["metavar"], help=help_text,
+                    *flags,
+                    dest=option.name,
+                    type=option.metadata["parse"],
+                    default=option.default,
+                    metavar=option.metadata["metavar"],
+                    help=help_text,
                 )
 
     @classmethod

@@ -215,15 +215,15 @@ class Result:
 class Fetch:
     """The decisions for one URL, driven by a model's request loop (and only by it):
 
-        fetch = Fetch(job, policy)
-        while fetch.result is None:
-            request fetch.url -> step = fetch.on_response(status, location, content_length)
-                     (no response: step = fetch.on_error(kind, detail))
-            ReadBody: write the body to NAME.part; at its clean end
-                      step = fetch.on_body_end(received), and when that is None (complete)
-                      rename NAME.part to NAME and fetch.on_saved(received, sha256);
-                      a body cut short: step = fetch.body_failure(received, kind, detail)
-            RetryAfter: wait its seconds; FollowRedirect: go round again with fetch.url
+    fetch = Fetch(job, policy)
+    while fetch.result is None:
+        request fetch.url -> step = fetch.on_response(status, location, content_length)
+                 (no response: step = fetch.on_error(kind, detail))
+        ReadBody: write the body to NAME.part; at its clean end
+                  step = fetch.on_body_end(received), and when that is None (complete)
+                  rename NAME.part to NAME and fetch.on_saved(received, sha256);
+                  a body cut short: step = fetch.body_failure(received, kind, detail)
+        RetryAfter: wait its seconds; FollowRedirect: go round again with fetch.url
     """
 
     def __init__(self, job: Job, policy: RetryPolicy) -> None:
@@ -236,9 +236,7 @@ class Fetch:
         self.expected: int | None = None
         self.result: Result | None = None
 
-    def on_response(
-        self, status: int, location: str | None, content_length: str | None
-    ) -> Step:
+    def on_response(self, status: int, location: str | None, content_length: str | None) -> Step:
         self.status = status
         if status in REDIRECT_STATUSES:
             return self._redirect(location)
@@ -312,15 +310,24 @@ class Fetch:
         self, *, ok: bool, received: int = 0, sha256: str = "", failure: Failure | None = None
     ) -> Result:
         return Result(
-            self.job.url, self.job.name, ok, self.status, received, self.attempts, self.url,
-            failure and failure.kind, failure.detail if failure else "", sha256,
+            self.job.url,
+            self.job.name,
+            ok,
+            self.status,
+            received,
+            self.attempts,
+            self.url,
+            failure and failure.kind,
+            failure.detail if failure else "",
+            sha256,
         )
 
 
 def not_started(job: Job) -> Result:
     """The record of a URL that Ctrl-C stopped before it was tried."""
-    return Result(job.url, job.name, ok=False, final_url=job.url, kind=Kind.CANCELLED,
-                  detail=NOT_STARTED)
+    return Result(
+        job.url, job.name, ok=False, final_url=job.url, kind=Kind.CANCELLED, detail=NOT_STARTED
+    )
 
 
 def _content_length(value: str | None) -> int | None:

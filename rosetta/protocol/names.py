@@ -89,4 +89,3 @@ def _shorten(name: str) -> str:
     keep = MAX_NAME_BYTES - len(extension.encode()) - (1 if extension else 0)
     short = stem.encode()[:keep].decode(errors="ignore")
     return f"{short}.{extension}" if extension else short
-

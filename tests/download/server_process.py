@@ -67,7 +67,9 @@ class FixtureServer:
 def start(*, tls: bool = False) -> FixtureServer:
     proc = subprocess.Popen(
         [sys.executable, str(SERVER_SCRIPT), *(["--tls"] if tls else [])],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT

@@ -24,7 +24,10 @@ RUN_TIMEOUT = 60
 def rosetta(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "rosetta", "download", *args],
-        input=stdin, capture_output=True, text=True, timeout=RUN_TIMEOUT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
     )
 
 
@@ -35,29 +38,39 @@ def run_in_process(argv: list[str]) -> int:
         return int(stop.code or 0)
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["ftp://127.0.0.1/a"], "unsupported URL scheme (ftp:)"),
-    (["127.0.0.1/a"], "unsupported URL scheme (no scheme)"),
-    ([], "no URLs given"),
-    (["-j", "0", "{url}"], "must be 1 to 1024"),
-    (["-j", "many", "{url}"], "not a whole number"),
-    (["--timeout", "soon", "{url}"], "not a number of seconds"),
-    (["--timeout", "nan", "{url}"], "must be"),
-    (["--retries", "-1", "{url}"], "must be 0 to 20"),
-    (["--input-file", "{missing}"], "input file not found"),
-    (["--input-file", "{bad_list}"], "bad_list.txt:2: unsupported URL scheme"),
-    (["-o", "{a_file}", "{url}"], "not a directory"),
-    (["--model", "classic.nope", "{url}"], "unknown model"),
-    (["--model", "classic.blocking", "{url}"], "does not serve download"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://127.0.0.1/a"], "unsupported URL scheme (ftp:)"),
+        (["127.0.0.1/a"], "unsupported URL scheme (no scheme)"),
+        ([], "no URLs given"),
+        (["-j", "0", "{url}"], "must be 1 to 1024"),
+        (["-j", "many", "{url}"], "not a whole number"),
+        (["--timeout", "soon", "{url}"], "not a number of seconds"),
+        (["--timeout", "nan", "{url}"], "must be"),
+        (["--retries", "-1", "{url}"], "must be 0 to 20"),
+        (["--input-file", "{missing}"], "input file not found"),
+        (["--input-file", "{bad_list}"], "bad_list.txt:2: unsupported URL scheme"),
+        (["-o", "{a_file}", "{url}"], "not a directory"),
+        (["--model", "classic.nope", "{url}"], "unknown model"),
+        (["--model", "classic.blocking", "{url}"], "does not serve download"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(
-    args: list[str], message: str, server: FixtureServer, tmp_path: Path,
+    args: list[str],
+    message: str,
+    server: FixtureServer,
+    tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     (tmp_path / "bad_list.txt").write_text(f"{server.url('/files/a')}\nfile:///etc/passwd\n")
     (tmp_path / "a_file").write_text("")
-    values = {"url": server.url("/files/a.bin"), "missing": str(tmp_path / "missing.txt"),
-              "bad_list": str(tmp_path / "bad_list.txt"), "a_file": str(tmp_path / "a_file")}
+    values = {
+        "url": server.url("/files/a.bin"),
+        "missing": str(tmp_path / "missing.txt"),
+        "bad_list": str(tmp_path / "bad_list.txt"),
+        "a_file": str(tmp_path / "a_file"),
+    }
     argv = ["download", "-o", str(tmp_path / "out"), *(arg.format(**values) for arg in args)]
     assert run_in_process(argv) == EXIT_USAGE
     captured = capsys.readouterr()
@@ -111,13 +124,17 @@ def test_verbose_prints_the_course_lines(server: FixtureServer, tmp_path: Path) 
 
 def test_input_file_and_stdin(server: FixtureServer, tmp_path: Path) -> None:
     listing = tmp_path / "urls.txt"
-    listing.write_text(f"# two files\n{server.url('/files/i1.bin')}\n\n"
-                       f"{server.url('/files/i2.bin')}\n")
-    result = rosetta("-o", str(tmp_path / "a"), "--input-file", str(listing),
-                     server.url("/files/i0.bin"))
+    listing.write_text(
+        f"# two files\n{server.url('/files/i1.bin')}\n\n{server.url('/files/i2.bin')}\n"
+    )
+    result = rosetta(
+        "-o", str(tmp_path / "a"), "--input-file", str(listing), server.url("/files/i0.bin")
+    )
     assert result.returncode == report.EXIT_OK
     assert sorted(path.name for path in (tmp_path / "a").iterdir()) == [
-        "i0.bin", "i1.bin", "i2.bin"
+        "i0.bin",
+        "i1.bin",
+        "i2.bin",
     ]
     result = rosetta("-o", str(tmp_path / "b"), "-i", "-", stdin=listing.read_text())
     assert result.returncode == report.EXIT_OK
@@ -135,7 +152,10 @@ def test_json_document(server: FixtureServer, tmp_path: Path) -> None:
     assert saved["final_url"] == server.url("/files/j.bin?size=123")
     assert saved["status"] == 200 and saved["attempts"] == 1
     assert (failed["ok"], failed["kind"], failed["status"], failed["attempts"]) == (
-        False, "server-error", 500, 2
+        False,
+        "server-error",
+        500,
+        2,
     )
     assert document["summary"]["exit_code"] == report.EXIT_FAILED
     assert document["summary"]["files"] == 1 and document["summary"]["bytes"] == 123
@@ -146,8 +166,14 @@ def test_failures_keep_the_existing_file_and_successes_replace_it(
 ) -> None:
     (tmp_path / "r.bin").write_bytes(b"old r")
     (tmp_path / "f.bin").write_bytes(b"old f")
-    result = rosetta("-o", str(tmp_path), "--retries", "0", server.url("/reset/r.bin?size=9000"),
-                     server.url("/files/f.bin?size=7"))
+    result = rosetta(
+        "-o",
+        str(tmp_path),
+        "--retries",
+        "0",
+        server.url("/reset/r.bin?size=9000"),
+        server.url("/files/f.bin?size=7"),
+    )
     assert result.returncode == report.EXIT_FAILED
     assert (tmp_path / "r.bin").read_bytes() == b"old r"
     assert (tmp_path / "f.bin").read_bytes() == content("f.bin", 7)
@@ -158,9 +184,19 @@ def test_progress_bar_on_a_terminal(server: FixtureServer, tmp_path: Path) -> No
     urls = [server.url(f"/slow/t{n}.bin?size=5000&pieces=3&delay=0.1") for n in range(4)]
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "rosetta", "download", "-o", str(tmp_path),
-         server.url("/status/404/gone.bin"), *urls],
-        stdout=secondary, stderr=secondary, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "rosetta",
+            "download",
+            "-o",
+            str(tmp_path),
+            server.url("/status/404/gone.bin"),
+            *urls,
+        ],
+        stdout=secondary,
+        stderr=secondary,
+        stdin=subprocess.DEVNULL,
         env={**os.environ, "COLUMNS": "100", "TERM": "xterm"},
     )
     os.close(secondary)
@@ -198,8 +234,16 @@ def test_gevent_model_never_patches_the_calling_process(
 ) -> None:
     from gevent import monkey
 
-    code = cli.main(["download", "--model", "classic.gevent_download", "-o", str(tmp_path),
-                     server.url("/files/g.bin?size=99")])
+    code = cli.main(
+        [
+            "download",
+            "--model",
+            "classic.gevent_download",
+            "-o",
+            str(tmp_path),
+            server.url("/files/g.bin?size=99"),
+        ]
+    )
     assert code == report.EXIT_OK
     assert (tmp_path / "g.bin").read_bytes() == content("g.bin", 99)
     assert not monkey.is_module_patched("socket")
@@ -212,10 +256,10 @@ def test_gevent_model_prints_the_course_lines_in_the_course_order(
 ) -> None:
     """§9c: every greenlet is spawned before any runs, so all GET lines come first; the
     'received' lines follow in completion order."""
-    urls = [server.url(f"/slow/c{n}.bin?size={1000 * (n + 1)}&pieces=2&delay=0.1")
-            for n in range(3)]
-    result = rosetta("--model", "classic.gevent_download", "--verbose", "-o", str(tmp_path),
-                     *urls)
+    urls = [
+        server.url(f"/slow/c{n}.bin?size={1000 * (n + 1)}&pieces=2&delay=0.1") for n in range(3)
+    ]
+    result = rosetta("--model", "classic.gevent_download", "--verbose", "-o", str(tmp_path), *urls)
     assert result.returncode == report.EXIT_OK, result.stderr
     lines = result.stdout.splitlines()
     assert lines[:3] == [f"GET: {url}" for url in urls]
@@ -237,17 +281,23 @@ print("loaded:", " ".join(name for name in {heavy!r} if name in sys.modules), fi
 def heavy_modules_loaded(*argv: str) -> set[str]:
     result = subprocess.run(
         [sys.executable, "-c", LOADED_AFTER.format(heavy=HEAVY), *argv],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 0, result.stderr
     return set(result.stderr.rsplit("loaded:", 1)[1].split())
 
 
-@pytest.mark.parametrize(("model", "stack"), [
-    ("classic.threads_download", set()),
-    ("modern.aiohttp_download", {"aiohttp", "uvloop"}),
-    ("classic.gevent_download", set()),  # gevent is imported by its own process only
-])
+@pytest.mark.parametrize(
+    ("model", "stack"),
+    [
+        ("classic.threads_download", set()),
+        ("modern.aiohttp_download", {"aiohttp", "uvloop"}),
+        ("classic.gevent_download", set()),  # gevent is imported by its own process only
+    ],
+)
 def test_a_run_imports_only_its_models_stack(
     model: str, stack: set[str], server: FixtureServer, tmp_path: Path
 ) -> None:

@@ -25,29 +25,35 @@ from rosetta.protocol.download import (
 from rosetta.protocol.names import BadURL
 
 
-@pytest.mark.parametrize("url", [
-    "http://example.test/a.bin",
-    "https://example.test:8443/dir/",
-    "HTTP://EXAMPLE.test/x",
-    "http://127.0.0.1:7890/",
-    "http://[::1]:7890/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.test/a.bin",
+        "https://example.test:8443/dir/",
+        "HTTP://EXAMPLE.test/x",
+        "http://127.0.0.1:7890/",
+        "http://[::1]:7890/x",
+    ],
+)
 def test_fetchable_urls_pass(url: str) -> None:
     assert names.check_url(url) == url
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("ftp://example.test/a", "scheme"),
-    ("file:///etc/passwd", "scheme"),
-    ("example.test/a", "scheme"),
-    ("javascript:alert(1)", "scheme"),
-    ("http:///nohost", "no host"),
-    ("http://example.test:99999/", "not a valid URL"),
-    ("http://example.test:0/", "port 0"),
-    ("http://example.test/a b", "spaces"),
-    ("http://example.test/a\x00b", "control"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://example.test/a", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("example.test/a", "scheme"),
+        ("javascript:alert(1)", "scheme"),
+        ("http:///nohost", "no host"),
+        ("http://example.test:99999/", "not a valid URL"),
+        ("http://example.test:0/", "port 0"),
+        ("http://example.test/a b", "spaces"),
+        ("http://example.test/a\x00b", "control"),
+        ("", "empty"),
+    ],
+)
 def test_unfetchable_urls_are_refused_with_a_reason(url: str, why: str) -> None:
     with pytest.raises(BadURL, match=why):
         names.check_url(url)
@@ -65,22 +71,25 @@ def test_url_list_skips_comments_and_blanks_and_names_the_bad_line() -> None:
         read_url_list("http://h.test/a\n# fine\nftp://h.test/b\n", "urls.txt")
 
 
-@pytest.mark.parametrize(("url", "name"), [
-    ("http://h.test/a.bin", "a.bin"),
-    ("http://h.test/dir/file.tar.gz?x=1#frag", "file.tar.gz"),
-    ("http://h.test/", "index.html"),
-    ("http://h.test", "index.html"),
-    ("http://h.test/..", "index.html"),
-    ("http://h.test/%2e%2e", "index.html"),
-    ("http://h.test/x/..%2F..%2Fetc%2Fpasswd", "_.._etc_passwd"),
-    ("http://h.test/%2Fetc%2Fpasswd", "_etc_passwd"),
-    ("http://h.test/a%5Cb", "a_b"),
-    ("http://h.test/caf%C3%A9.txt", "café.txt"),
-    ("http://h.test/.bashrc", "bashrc"),
-    ("http://h.test/a%0Ab%1B%7F.txt", "a_b__.txt"),
-    ("http://h.test/%E2%80%AEtxt.exe", "_txt.exe"),  # right-to-left override
-    ("http://h.test/%FF.bin", "\ufffd.bin"),
-])
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("http://h.test/a.bin", "a.bin"),
+        ("http://h.test/dir/file.tar.gz?x=1#frag", "file.tar.gz"),
+        ("http://h.test/", "index.html"),
+        ("http://h.test", "index.html"),
+        ("http://h.test/..", "index.html"),
+        ("http://h.test/%2e%2e", "index.html"),
+        ("http://h.test/x/..%2F..%2Fetc%2Fpasswd", "_.._etc_passwd"),
+        ("http://h.test/%2Fetc%2Fpasswd", "_etc_passwd"),
+        ("http://h.test/a%5Cb", "a_b"),
+        ("http://h.test/caf%C3%A9.txt", "café.txt"),
+        ("http://h.test/.bashrc", "bashrc"),
+        ("http://h.test/a%0Ab%1B%7F.txt", "a_b__.txt"),
+        ("http://h.test/%E2%80%AEtxt.exe", "_txt.exe"),  # right-to-left override
+        ("http://h.test/%FF.bin", "\ufffd.bin"),
+    ],
+)
 def test_names_from_urls_are_sanitised(url: str, name: str) -> None:
     assert names.name_from_url(url) == name
 
@@ -93,12 +102,23 @@ def test_long_names_are_shortened_keeping_the_extension() -> None:
 
 
 def test_plan_de_duplicates_names_and_parts() -> None:
-    jobs = protocol.plan([
-        "http://h.test/a.txt", "http://h.test/b/a.txt", "http://h.test/a.txt",
-        "http://h.test/a.txt.part", "http://h.test/c", "http://h.test/c.part",
-    ])
+    jobs = protocol.plan(
+        [
+            "http://h.test/a.txt",
+            "http://h.test/b/a.txt",
+            "http://h.test/a.txt",
+            "http://h.test/a.txt.part",
+            "http://h.test/c",
+            "http://h.test/c.part",
+        ]
+    )
     assert [job.name for job in jobs] == [
-        "a.txt", "a-1.txt", "a-2.txt", "a.txt-1.part", "c", "c-1.part",
+        "a.txt",
+        "a-1.txt",
+        "a-2.txt",
+        "a.txt-1.part",
+        "c",
+        "c-1.part",
     ]
     assert [job.index for job in jobs] == list(range(6))
     assert jobs[0].part_name == "a.txt.part"
@@ -125,11 +145,16 @@ def test_planned_names_are_always_safe_and_distinct(paths: list[str]) -> None:
 def test_retry_policy_schedule_and_kinds() -> None:
     policy = RetryPolicy(retries=6, backoff=0.5, max_backoff=8)
     assert policy.schedule() == [0.5, 1, 2, 4, 8, 8]
-    for kind in (Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE,
-                 Kind.SERVER_ERROR):
+    for kind in (Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE, Kind.SERVER_ERROR):
         assert policy.retryable(kind)
-    for kind in (Kind.CLIENT_ERROR, Kind.TLS, Kind.TOO_MANY_REDIRECTS,
-                 Kind.BAD_REDIRECT, Kind.LOCAL, Kind.CANCELLED):
+    for kind in (
+        Kind.CLIENT_ERROR,
+        Kind.TLS,
+        Kind.TOO_MANY_REDIRECTS,
+        Kind.BAD_REDIRECT,
+        Kind.LOCAL,
+        Kind.CANCELLED,
+    ):
         assert not policy.retryable(kind)
 
 
@@ -141,8 +166,16 @@ def test_a_clean_response_is_read_and_saved() -> None:
     assert fetch.on_response(200, None, "10") == ReadBody(10)
     assert fetch.on_body_end(10) is None
     fetch.on_saved(10, "ab")
-    assert fetch.result == Result(url=JOB.url, name="a.bin", ok=True, status=200, bytes=10,
-                                  attempts=1, final_url=JOB.url, sha256="ab")
+    assert fetch.result == Result(
+        url=JOB.url,
+        name="a.bin",
+        ok=True,
+        status=200,
+        bytes=10,
+        attempts=1,
+        final_url=JOB.url,
+        sha256="ab",
+    )
 
 
 def test_without_content_length_any_length_is_complete() -> None:
@@ -158,7 +191,9 @@ def test_4xx_is_final_at_once() -> None:
     assert isinstance(step, GiveUp)
     assert fetch.result is not None
     assert (fetch.result.ok, fetch.result.kind, fetch.result.attempts) == (
-        False, Kind.CLIENT_ERROR, 1
+        False,
+        Kind.CLIENT_ERROR,
+        1,
     )
     assert fetch.result.detail == "HTTP 404 Not Found"
 
@@ -193,7 +228,8 @@ def test_errors_during_the_body_are_incomplete_but_a_timeout_stays_a_timeout() -
     fetch.body_failure(10, Kind.CONNECTION, "Connection reset by peer")
     assert fetch.result is not None
     assert (fetch.result.kind, fetch.result.detail) == (
-        Kind.INCOMPLETE, "10 of 100 bytes (Connection reset by peer)"
+        Kind.INCOMPLETE,
+        "10 of 100 bytes (Connection reset by peer)",
     )
     fetch = Fetch(JOB, RetryPolicy(retries=0))
     fetch.on_response(200, None, None)

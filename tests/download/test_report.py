@@ -10,11 +10,11 @@ from rosetta.protocol.download import Job, Kind, Result, not_started
 def results_of_a_run() -> list[Result]:
     return [
         Result("http://h.test/a", "a", ok=True, bytes=1024),
-        Result("http://h.test/b", "b", ok=False, kind=Kind.CLIENT_ERROR,
-               detail="HTTP 404 Not Found"),
+        Result(
+            "http://h.test/b", "b", ok=False, kind=Kind.CLIENT_ERROR, detail="HTTP 404 Not Found"
+        ),
         Result("http://h.test/c", "c", ok=True, bytes=2048),
-        Result("http://h.test/d", "d", ok=False, kind=Kind.TIMEOUT,
-               detail="server silent for 1 s"),
+        Result("http://h.test/d", "d", ok=False, kind=Kind.TIMEOUT, detail="server silent for 1 s"),
     ]
 
 
@@ -29,8 +29,11 @@ def test_summary_counts_lists_failures_in_order_and_sets_the_exit_code() -> None
     ]
     document = summary.as_json()
     assert document["failures"] == [
-        {"url": "http://h.test/b", "kind": "http-error",
-         "reason": "http-error: HTTP 404 Not Found"},
+        {
+            "url": "http://h.test/b",
+            "kind": "http-error",
+            "reason": "http-error: HTTP 404 Not Found",
+        },
         {"url": "http://h.test/d", "kind": "timeout", "reason": "timeout: server silent for 1 s"},
     ]
     assert Summary.of(results_of_a_run()[::2], 1.0).exit_code == report.EXIT_OK
@@ -52,7 +55,15 @@ def test_json_document_has_every_record_in_input_order() -> None:
     assert document["model"] == "modern.x"
     assert [record["url"] for record in document["results"]] == [r.url for r in results]  # type: ignore[union-attr]
     assert set(document["results"][0]) == {  # type: ignore[index]
-        "url", "name", "ok", "status", "bytes", "attempts", "final_url", "kind", "detail",
+        "url",
+        "name",
+        "ok",
+        "status",
+        "bytes",
+        "attempts",
+        "final_url",
+        "kind",
+        "detail",
         "sha256",
     }
 

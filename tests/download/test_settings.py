@@ -27,7 +27,11 @@ def test_defaults_are_the_documented_ones() -> None:
     assert settings.policy == RetryPolicy(retries=3, backoff=0.5)
     assert not settings.as_json and not settings.verbose
     assert settings.argv() == [
-        "--output=.", "--jobs=16", "--timeout=30.0", "--retries=3", "--backoff=0.5",
+        "--output=.",
+        "--jobs=16",
+        "--timeout=30.0",
+        "--retries=3",
+        "--backoff=0.5",
     ]
 
 
@@ -41,7 +45,12 @@ def test_defaults_are_the_documented_ones() -> None:
     verbose=st.booleans(),
 )
 def test_argv_parses_back_into_the_same_settings(
-    output: str, limit: int, timeout: float, retries: int, backoff: float, as_json: bool,
+    output: str,
+    limit: int,
+    timeout: float,
+    retries: int,
+    backoff: float,
+    as_json: bool,
     verbose: bool,
 ) -> None:
     settings = Settings(Path(output), limit, timeout, retries, backoff, as_json, verbose)
