@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Sequence
 from types import ModuleType
+from typing import Any
 
 from rosetta.download.console import Reporter
 from rosetta.download.files import discard_all
@@ -48,9 +49,16 @@ def download(model_name: str, module: ModuleType, urls: Sequence[str], settings:
     return summary.exit_code
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    # SIGTERM stops a run like Ctrl-C (the gevent model catches both in its hub instead).
-    raise KeyboardInterrupt
+def _interrupt(signum: int, frame: Any) -> None:
+    # SIGTERM stops a run like Ctrl-C, through whatever answers SIGINT right now: under
+    # asyncio.Runner its handler cancels the main task (a KeyboardInterrupt raised here could
+    # land inside an event-loop callback, which would swallow it); otherwise Python's default
+    # raises KeyboardInterrupt. The gevent model catches both signals in its hub instead.
+    on_sigint = signal.getsignal(signal.SIGINT)
+    if callable(on_sigint):
+        on_sigint(signal.SIGINT, frame)
+    else:
+        raise KeyboardInterrupt
 
 
 def run_apart(model_name: str, urls: Sequence[str], settings: Settings) -> int:
