@@ -4,12 +4,12 @@
 
 Starts nginx itself on 127.0.0.1 (a temporary config, `daemon off`, one worker, access log
 off), writes the files, then times in turns, round after round, the same URL list fetched by
-`curl --parallel --parallel-max J`, `aria2c -jJ`, a bare 20-line aiohttp downloader (the
-issue's yardstick: no checks, no .part, no retries), and `rosetta download --model M -j J` for
+`curl --parallel --parallel-max J`, `aria2c -jJ`, a bare 20-line aiohttp downloader (what
+aiohttp alone costs: no checks, no .part, no retries), and `rosetta download --model M -j J` for
 every download model. Each run writes into a fresh directory, is checked (every file there,
 with the right bytes), and is timed from the outside (wall time of the whole command,
 interpreter start-up included, as a user waits for it). The table reports the median of the
-rounds and the ratios the issue's target is stated in (aiohttp <= 1.5x curl, < aria2c).
+rounds and the ratios the project's targets are stated in (aiohttp <= 1.5x curl, < aria2c).
 Nothing leaves the machine: every URL is on 127.0.0.1.
 """
 
@@ -85,7 +85,8 @@ def start_nginx(base: Path) -> tuple[subprocess.Popen[bytes], int]:
     config.write_text(NGINX_CONFIG.format(base=base, port=port))
     proc = subprocess.Popen(
         [nginx, "-p", str(base), "-c", str(config)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -115,20 +116,51 @@ def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
     urls_txt = base / "urls.txt"
     curl_config = base / "urls.curl"
     listed = [
-        Tool("curl", ["curl", "-sS", "--fail", "--parallel", "--parallel-max", str(jobs),
-                      "--remote-name-all", "--output-dir", "{out}", "--config", str(curl_config)]),
-        Tool("aria2c", ["aria2c", f"-j{jobs}", "-i", str(urls_txt), "-d", "{out}", "--quiet",
-                        "--allow-overwrite=true", "--auto-file-renaming=false"]),
+        Tool(
+            "curl",
+            [
+                "curl",
+                "-sS",
+                "--fail",
+                "--parallel",
+                "--parallel-max",
+                str(jobs),
+                "--remote-name-all",
+                "--output-dir",
+                "{out}",
+                "--config",
+                str(curl_config),
+            ],
+        ),
+        Tool(
+            "aria2c",
+            [
+                "aria2c",
+                f"-j{jobs}",
+                "-i",
+                str(urls_txt),
+                "-d",
+                "{out}",
+                "--quiet",
+                "--allow-overwrite=true",
+                "--auto-file-renaming=false",
+            ],
+        ),
     ]
-    listed.append(Tool("bare aiohttp (reference)",
-                       [sys.executable, "-c", BARE_AIOHTTP, str(urls_txt), "{out}", str(jobs)]))
+    listed.append(
+        Tool(
+            "bare aiohttp (reference)",
+            [sys.executable, "-c", BARE_AIOHTTP, str(urls_txt), "{out}", str(jobs)],
+        )
+    )
+    rosetta = [sys.executable, "-m", "rosetta", "download"]
     for model in models:
-        listed.append(Tool(model, [sys.executable, "-m", "rosetta", "download", "--model", model,
-                                   "-j", str(jobs), "-i", str(urls_txt), "-o", "{out}"]))
+        options = ["--model", model, "-j", str(jobs), "-i", str(urls_txt), "-o", "{out}"]
+        listed.append(Tool(model, [*rosetta, *options]))
     return listed
 
 
-# The issue's yardstick: a bare aiohttp downloader with no checks, no .part files, no
+# The yardstick: a bare aiohttp downloader with no checks, no .part files, no
 # retries, no summary; its figure shows what the model's promises cost on top of aiohttp.
 BARE_AIOHTTP = """
 import asyncio, os, sys
@@ -160,8 +192,9 @@ def run_once(tool: Tool, out: Path) -> tuple[float, float | None]:
     result = subprocess.run(argv, capture_output=True, cwd=ROOT, timeout=600, check=False)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
-        raise SystemExit(f"{tool.label} failed ({result.returncode}): "
-                         f"{result.stderr.decode()[-500:]}")
+        raise SystemExit(
+            f"{tool.label} failed ({result.returncode}): {result.stderr.decode()[-500:]}"
+        )
     match = SUMMARY_TIME.search(result.stdout[-500:])
     return elapsed, float(match[1]) if match else None
 
@@ -184,7 +217,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", default=",".join(m.name for m in registry.serving("download")))
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
-        "--out-base", type=Path,
+        "--out-base",
+        type=Path,
         help="where every tool writes its files (default: the temporary directory, on disk "
         "as a user's downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
     )
@@ -214,8 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # The floor under any Python downloader here: the interpreter, the CLI and the
             # model's imports, with nothing downloaded.
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, check=True,
-                           timeout=60)
+            subprocess.run([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, check=True, timeout=60)
             startup.append(time.perf_counter() - started)
             # Rotate the order each round so that no tool always runs first or last.
             shift = round_number % len(listed)
@@ -229,8 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 timings.setdefault(tool.label, []).append(elapsed)
                 if transfer is not None:
                     transfers.setdefault(tool.label, []).append(transfer)
-                print(f"round {round_number + 1}: {tool.label:28s} {elapsed:7.3f} s",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"round {round_number + 1}: {tool.label:28s} {elapsed:7.3f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         if nginx is not None:
             nginx.terminate()
@@ -244,28 +280,50 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     medians = {label: statistics.median(values) for label, values in timings.items()}
     curl, aria2c = medians["curl"], medians["aria2c"]
-    print(f"{args.files} files x {args.size} B from nginx on 127.0.0.1, -j {args.jobs}, "
-          f"median of {args.rounds} rounds (wall time of the whole command)")
-    print(f"outputs written under {args.out_base or tempfile.gettempdir()}; "
-          "'transfer s' is rosetta's own summary time (no start-up, no imports)")
-    print(f"{'tool':28s} {'median s':>9s} {'min s':>7s} {'x curl':>7s} {'x aria2c':>9s} "
-          f"{'transfer s':>10s}")
+    print(
+        f"{args.files} files x {args.size} B from nginx on 127.0.0.1, -j {args.jobs}, "
+        f"median of {args.rounds} rounds (wall time of the whole command)"
+    )
+    print(
+        f"outputs written under {args.out_base or tempfile.gettempdir()}; "
+        "'transfer s' is rosetta's own summary time (no start-up, no imports)"
+    )
+    print(
+        f"{'tool':28s} {'median s':>9s} {'min s':>7s} {'x curl':>7s} {'x aria2c':>9s} "
+        f"{'transfer s':>10s}"
+    )
     for label, median in medians.items():
-        transfer = (f"{statistics.median(transfers[label]):10.3f}" if label in transfers
-                    else f"{'-':>10s}")
-        print(f"{label:28s} {median:9.3f} {min(timings[label]):7.3f} "
-              f"{median / curl:7.2f} {median / aria2c:9.2f} {transfer}")
-    print(f"{'(start-up: python, CLI, aiohttp)':28s} {statistics.median(startup):9.3f} "
-          f"{min(startup):7.3f} {statistics.median(startup) / curl:7.2f} "
-          f"{statistics.median(startup) / aria2c:9.2f}")
+        transfer = (
+            f"{statistics.median(transfers[label]):10.3f}" if label in transfers else f"{'-':>10s}"
+        )
+        print(
+            f"{label:28s} {median:9.3f} {min(timings[label]):7.3f} "
+            f"{median / curl:7.2f} {median / aria2c:9.2f} {transfer}"
+        )
+    print(
+        f"{'(start-up: python, CLI, aiohttp)':28s} {statistics.median(startup):9.3f} "
+        f"{min(startup):7.3f} {statistics.median(startup) / curl:7.2f} "
+        f"{statistics.median(startup) / aria2c:9.2f}"
+    )
     if args.json:
-        args.json.write_text(json.dumps({
-            "files": args.files, "size": args.size, "jobs": args.jobs, "rounds": args.rounds,
-            "machine": f"{platform.platform()}, {os.cpu_count()} cores",
-            "python": platform.python_version(),
-            "out_base": str(args.out_base), "timings": timings, "medians": medians,
-            "transfers": transfers, "startup": startup,
-        }, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "files": args.files,
+                    "size": args.size,
+                    "jobs": args.jobs,
+                    "rounds": args.rounds,
+                    "machine": f"{platform.platform()}, {os.cpu_count()} cores",
+                    "python": platform.python_version(),
+                    "out_base": str(args.out_base),
+                    "timings": timings,
+                    "medians": medians,
+                    "transfers": transfers,
+                    "startup": startup,
+                },
+                indent=2,
+            )
+        )
     return 0
 
 

@@ -45,7 +45,7 @@ class FeatureCommand:
 
 FEATURE_COMMANDS: dict[str, FeatureCommand] = {
     "download": FeatureCommand(
-        "rosetta.download_cli", "download URLs concurrently with a classic or modern model"
+        "rosetta.download.cli", "download URLs concurrently with a classic or modern model"
     ),
     "demo": FeatureCommand(
         "rosetta.demos.cli", "run one of the course's coroutine demos (§7-§9b), classic or modern"

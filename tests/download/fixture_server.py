@@ -80,8 +80,11 @@ def abort_with_reset(writer: asyncio.StreamWriter) -> None:
 
 
 async def respond(
-    path: str, query: dict[str, str], host: str,
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+    path: str,
+    query: dict[str, str],
+    host: str,
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
 ) -> bool:
     """Write one response; returns False when the connection must not be reused."""
     parts = [unquote(part) for part in path.strip("/").split("/")]
@@ -168,12 +171,14 @@ async def respond(
         return True
     if kind == "loop":
         other = "b" if parts[1] == "a" else "a"
-        writer.write(head(302, "Found", {"Location": f"/loop/{other}/{name}",
-                                         "Content-Length": "0"}))
+        writer.write(
+            head(302, "Found", {"Location": f"/loop/{other}/{name}", "Content-Length": "0"})
+        )
         return True
     if kind == "redirect-scheme":
-        writer.write(head(302, "Found", {"Location": f"ftp://{host}/{name}",
-                                         "Content-Length": "0"}))
+        writer.write(
+            head(302, "Found", {"Location": f"ftp://{host}/{name}", "Content-Length": "0"})
+        )
         return True
     data = b"not found\n"
     writer.write(head(404, "Not Found", {"Content-Length": str(len(data))}) + data)
@@ -223,8 +228,9 @@ async def main(host: str, tls: bool) -> None:
         here = Path(__file__).resolve().parent
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(here / "tls-cert.pem", here / "tls-key.pem")
-    server = await asyncio.start_server(serve_connection, host, 0, limit=HEAD_LIMIT,
-                                        backlog=1024, ssl=context)
+    server = await asyncio.start_server(
+        serve_connection, host, 0, limit=HEAD_LIMIT, backlog=1024, ssl=context
+    )
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
     loop = asyncio.get_running_loop()

@@ -1,5 +1,5 @@
-"""One URL with `urllib`, blocking: what each thread (`classic.threads_download`) or greenlet
-(`classic.gevent_download`) of the classic downloaders runs.
+"""A helper of the classic downloaders, not a model: one URL with `urllib`, blocking, which is
+what each thread (`classic.threads_download`) or greenlet (`classic.gevent_download`) runs.
 
 The course read a body with `urllib.request.urlopen(url).read()`. Here the same call is made
 with the decisions left to `rosetta.protocol.download`: redirects are not followed by urllib
@@ -22,37 +22,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-from rosetta.download_files import LocalError, PartFile
-from rosetta.protocol.download import (
-    CANCELLED,
-    CHUNK_SIZE,
-    CONNECTION,
-    LOCAL,
-    REQUEST_HEADERS,
-    TIMEOUT,
-    TLS,
-    Fetch,
-    Job,
-    ReadBody,
-    Result,
-    RetryAfter,
-    Settings,
-    Step,
-    certificate_detail,
-)
-
-
-class Report(Protocol):
-    """What the downloader tells its user (progress bar, plain lines, the course's messages)."""
-
-    def started(self, job: Job) -> None: ...
-
-    def received(self, job: Job, count: int) -> None: ...
-
-    def finished(self, result: Result) -> None: ...
+from rosetta.download.files import LocalError, PartFile
+from rosetta.download.report import Report
+from rosetta.download.settings import Settings
+from rosetta.protocol import download as protocol
+from rosetta.protocol.download import Fetch, Job, Kind, ReadBody, Result, RetryAfter, Step
 
 
 class Cancelled(Exception):
@@ -60,12 +36,16 @@ class Cancelled(Exception):
 
 
 class Sockets:
-    """The sockets of the connections open right now, so that they can be shut down."""
+    """The sockets of the connections open right now, so that they can be shut down, and the
+    urllib opener whose connections they are (no proxies, redirects left to the protocol)."""
 
     def __init__(self) -> None:
         self._open: set[Any] = set()
         self._lock = threading.Lock()
         self.cancelled = threading.Event()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(self), _HTTPSHandler(self)
+        )
 
     def connection_class(self, base: type[http.client.HTTPConnection]) -> Callable[..., Any]:
         sockets = self
@@ -128,28 +108,15 @@ class _HTTPSHandler(urllib.request.HTTPSHandler):
         return self.do_open(self._connection, req, context=self._context)
 
 
-def build_opener(sockets: Sockets) -> urllib.request.OpenerDirector:
-    return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(sockets), _HTTPSHandler(sockets)
-    )
-
-
-def fetch_url(
-    job: Job,
-    directory: Path,
-    settings: Settings,
-    report: Report,
-    opener: urllib.request.OpenerDirector,
-    sockets: Sockets,
-) -> Result:
-    """Download one URL to `directory`, with the protocol's retries and redirects."""
+def fetch_url(job: Job, settings: Settings, report: Report, sockets: Sockets) -> Result:
+    """Download one URL into `settings.output`, with the protocol's retries and redirects."""
     fetch = Fetch(job, settings.policy)
     report.started(job)
     while fetch.result is None:
         if sockets.cancelled.is_set():
             fetch.cancel()
             break
-        step = _attempt(fetch, directory, settings, report, opener, sockets)
+        step = _attempt(fetch, settings, report, sockets)
         if isinstance(step, RetryAfter):
             # The backoff waits on the cancel event rather than in sleep(), so Ctrl-C ends it.
             sockets.cancelled.wait(step.seconds)
@@ -158,66 +125,55 @@ def fetch_url(
     return fetch.result
 
 
-def _attempt(
-    fetch: Fetch,
-    directory: Path,
-    settings: Settings,
-    report: Report,
-    opener: urllib.request.OpenerDirector,
-    sockets: Sockets,
-) -> Step | None:
-    request = urllib.request.Request(fetch.url, headers=dict(REQUEST_HEADERS))
+def _attempt(fetch: Fetch, settings: Settings, report: Report, sockets: Sockets) -> Step | None:
+    request = urllib.request.Request(fetch.url, headers=dict(protocol.REQUEST_HEADERS))
     try:
-        response = opener.open(request, timeout=settings.timeout)
+        response = sockets.opener.open(request, timeout=settings.timeout)
     except urllib.error.HTTPError as error:
         # 3xx, 4xx and 5xx arrive as exceptions; each is still a response.
         response = error
     except (OSError, http.client.HTTPException, ValueError) as error:
         return fetch.on_error(*_classify(error, settings, sockets))
     with response:
+        headers = response.headers
         step = fetch.on_response(
-            response.status,
-            response.headers.get("Location"),
-            response.headers.get("Content-Length"),
+            response.status, headers.get("Location"), headers.get("Content-Length")
         )
         if not isinstance(step, ReadBody):
             return step
-        return _save_body(fetch, response, directory, settings, report, sockets)
+        return _save_body(fetch, response, settings, report, sockets)
 
 
 def _save_body(
-    fetch: Fetch,
-    response: Any,
-    directory: Path,
-    settings: Settings,
-    report: Report,
-    sockets: Sockets,
+    fetch: Fetch, response: Any, settings: Settings, report: Report, sockets: Sockets
 ) -> Step | None:
     try:
-        with PartFile(directory, fetch) as part:
+        with PartFile(settings.output, fetch.job) as part:
             try:
-                while chunk := response.read1(CHUNK_SIZE):
+                while chunk := response.read1(protocol.CHUNK_SIZE):
                     if sockets.cancelled.is_set():
                         raise Cancelled
                     part.write(chunk)
                     report.received(fetch.job, len(chunk))
             except (OSError, http.client.HTTPException, Cancelled) as error:
                 return fetch.body_failure(part.received, *_classify(error, settings, sockets))
-            return part.finish()
+            if (step := fetch.on_body_end(part.received)) is None:
+                fetch.on_saved(*part.commit())
+            return step
     except LocalError as error:
-        return fetch.on_error(LOCAL, str(error))
+        return fetch.on_error(Kind.LOCAL, str(error))
 
 
-def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[str, str]:
+def _classify(error: BaseException, settings: Settings, sockets: Sockets) -> tuple[Kind, str]:
     if sockets.cancelled.is_set() or isinstance(error, Cancelled):
-        return CANCELLED, "interrupted"
+        return Kind.CANCELLED, protocol.INTERRUPTED
     if isinstance(error, urllib.error.URLError) and isinstance(error.reason, BaseException):
         error = error.reason
     if isinstance(error, ssl.SSLCertVerificationError):
-        return TLS, certificate_detail(error.verify_message)
+        return Kind.TLS, protocol.certificate_detail(error.verify_message)
     if isinstance(error, TimeoutError):
-        return TIMEOUT, f"server silent for {settings.timeout:g} s"
-    return CONNECTION, _describe(error)
+        return Kind.TIMEOUT, protocol.timeout_detail(settings.timeout)
+    return Kind.CONNECTION, _describe(error)
 
 
 def _describe(error: BaseException) -> str:
@@ -227,4 +183,3 @@ def _describe(error: BaseException) -> str:
         return error.strerror
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-

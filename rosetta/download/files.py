@@ -9,7 +9,9 @@ new one is created exclusively, so writing can never follow a planted symlink. A
 out of the `with` block (an error, a cancelled task, a killed greenlet, Ctrl-C) removes the
 `.part` file.
 
-Kept out of `rosetta.protocol`, which never touches a file.
+A `PartFile` only writes and commits: whether a body is complete is the protocol's decision
+(`Fetch.on_body_end`), asked by the driver, which then calls `commit`. Kept out of
+`rosetta.protocol`, which never touches a file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-from rosetta.protocol.download import LOCAL, Fetch, Step
+from rosetta.protocol.download import Job
 
 # O_EXCL: the .part is always a new file of ours, never one that appeared in the meantime
 # (a symlink planted there included).
@@ -51,32 +53,34 @@ def prepare_directory(directory: Path) -> Path:
 
 
 class PartFile:
-    """One body on its way to disk. `with PartFile(directory, fetch) as part:` then
-    `part.write(chunk)` for each chunk and `return part.finish()` at the clean end."""
+    """One body on its way to disk: `with PartFile(directory, job) as part:`, then
+    `part.write(chunk)` for each chunk and `part.commit()` once the body is known complete."""
 
-    def __init__(self, directory: Path, fetch: Fetch) -> None:
-        self.fetch = fetch
-        self.path = directory / fetch.job.name
-        self.part_path = directory / fetch.job.part_name
-        self.received = 0
+    def __init__(self, directory: Path, job: Job) -> None:
+        self.path = directory / job.name
+        self.part_path = directory / job.part_name
+        self.received = 0  # bytes in the .part file
         self._digest = hashlib.sha256()
         self._fd = -1
         self._done = False
 
     def __enter__(self) -> PartFile:
         try:
-            try:
-                self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
-            except FileExistsError:
-                # A .part left by a killed run (or anything else under that name) is ours
-                # to remove: the name is reserved for this download. Once, then O_EXCL again.
-                self.part_path.unlink()
-                self._fd = os.open(self.part_path, _OPEN_FLAGS, 0o644)
+            self._fd = self._create()
         except OSError as error:
             raise LocalError(f"cannot create {self.part_path.name}: {_reason(error)}") from None
         with _open_parts_lock:
             _open_parts.add(self.part_path)
         return self
+
+    def _create(self) -> int:
+        try:
+            return os.open(self.part_path, _OPEN_FLAGS, 0o644)
+        except FileExistsError:
+            # A .part left by a killed run (or anything else under that name) is ours to
+            # remove: the name is reserved for this download. Once, then O_EXCL again.
+            self.part_path.unlink()
+            return os.open(self.part_path, _OPEN_FLAGS, 0o644)
 
     def write(self, chunk: bytes) -> None:
         view = memoryview(chunk)
@@ -93,22 +97,17 @@ class PartFile:
     def sha256(self) -> str:
         return self._digest.hexdigest()
 
-    def finish(self) -> Step | None:
-        """The body ended cleanly: rename it into place if it is complete. Returns what the
-        protocol says to do next (None: done, the result is recorded in the fetch)."""
-        step = self.fetch.on_body_end(self.received)
-        if step is not None:
-            return step
+    def commit(self) -> tuple[int, str]:
+        """Rename the complete body into place (atomic); LocalError if that fails. Returns
+        what is now saved: its length and its sha256."""
         self._close()
         try:
             os.replace(self.part_path, self.path)
         except OSError as error:
-            reason = f"cannot rename to {self.path.name}: {_reason(error)}"
-            return self.fetch.on_error(LOCAL, reason)
+            raise LocalError(f"cannot rename to {self.path.name}: {_reason(error)}") from None
         self._done = True
         self._forget()
-        self.fetch.on_saved(self.received, self.sha256)
-        return None
+        return self.received, self.sha256
 
     def __exit__(
         self,
