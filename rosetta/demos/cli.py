@@ -108,3 +108,13 @@ def run(args: argparse.Namespace) -> int:
         for line in catalog.summary(trace):
             print(line, flush=True)
     return 0
+
+
+def module_main(model: str, arguments: list[str]) -> int:
+    """`python -m <demo model> [NAME] [options]`: the course's first listing unless a demo is
+    named, through the same command line as `rosetta demo`."""
+    from rosetta.cli import main
+
+    if not arguments or arguments[0].startswith("-"):
+        arguments = ["handoff", *arguments]
+    return main(["demo", arguments[0], "--model", model, *arguments[1:]])
