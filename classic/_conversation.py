@@ -48,6 +48,7 @@ def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
     )
 
 
+# --8<-- [start:echo]
 def echo_conversation(sock: socket.socket, addr: object, console: Console) -> None:
     """recv(1024) and echo everything back until the client closes (course §1 inner loop)."""
     session = EchoSession()
@@ -66,8 +67,10 @@ def echo_conversation(sock: socket.socket, addr: object, console: Console) -> No
         console.event(f"[{peer}] client reset the connection")
     finally:
         sock.close()
+        # --8<-- [end:echo]
 
 
+# --8<-- [start:http]
 def http_conversation(
     sock: socket.socket, addr: object, site: StaticSite, console: Console
 ) -> None:
@@ -105,3 +108,4 @@ def send_plan(sock: socket.socket, plan: ResponsePlan) -> None:
             raise FileChanged(f"{body.path} shrank while being sent")
     else:
         sock.sendall(plan.head + body)
+        # --8<-- [end:http]

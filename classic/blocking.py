@@ -22,6 +22,7 @@ from rosetta.console import Console, show_peer
 from rosetta.net import bind_address, family_for
 
 
+# --8<-- [start:accept]
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
     # The listening socket written out as §1 writes it (backlog 5); the other models take the
     # same socket, with their own backlog, from rosetta.net.listening_socket.
@@ -38,6 +39,7 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
             converse(client_socket, client_addr)
     finally:
         server_socket.close()
+        # --8<-- [end:accept]
 
 
 serve_echo, serve_http = entry_points(_serve)

@@ -54,6 +54,7 @@ def _serve(
     EpollServer(console, new_replies, trigger).serve(host, port, ready)
 
 
+# --8<-- [start:accept]
 class EpollServer:
     def __init__(self, console: Console, new_replies: RepliesFactory, trigger: str) -> None:
         if trigger not in TRIGGERS:
@@ -89,6 +90,7 @@ class EpollServer:
                 self.offline(fd, announce=False)
             self.epoll.close()
             server.close()
+            # --8<-- [end:accept]
 
     def accept(self, server: socket.socket) -> None:
         while True:
@@ -117,6 +119,7 @@ class EpollServer:
             if not self.edge:
                 return  # level-triggered: the listener is reported again while more wait
 
+    # --8<-- [start:event]
     def client_event(self, fd: int, events: int) -> None:
         outbox = self.outboxes[fd]
         try:
@@ -146,6 +149,7 @@ class EpollServer:
             # EPOLLIN was off is reported now rather than stranded.
             self.masks[fd] = mask
             self.epoll.modify(fd, mask)
+            # --8<-- [end:event]
 
     def receive(self, fd: int, outbox: Outbox) -> None:
         sock, replies = self.connections[fd], self.replies[fd]
@@ -163,6 +167,7 @@ class EpollServer:
             if not self.edge:
                 return  # level-triggered: reported again while more is readable
 
+    # --8<-- [start:offline]
     def offline(self, fd: int, *, announce: bool = True) -> None:
         # Forget the client first, so that a signal arriving half-way through (SIGTERM
         # raises KeyboardInterrupt anywhere) never leaves an entry behind to close twice.
@@ -175,6 +180,7 @@ class EpollServer:
         sock.close()
         if announce:
             self.console.event(f"{show_peer(addr)} offline")
+            # --8<-- [end:offline]
 
 
 serve_echo, serve_http = entry_points(_serve)

@@ -52,6 +52,7 @@ def dealWithClient(
     converse(sock, addr)
 
 
+# --8<-- [start:accept]
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
     server_socket = listening_socket(host, port, 128)
     signal.signal(signal.SIGCHLD, _reap)
@@ -79,6 +80,7 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
         _stop_children()
+        # --8<-- [end:accept]
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -99,6 +101,7 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
+# --8<-- [start:stop]
 def _stop_children() -> None:
     children = multiprocessing.active_children()
     for child in children:
@@ -109,6 +112,7 @@ def _stop_children() -> None:
         if child.is_alive():
             child.kill()
             child.join()
+            # --8<-- [end:stop]
 
 
 serve_echo, serve_http = entry_points(_serve)

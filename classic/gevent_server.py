@@ -44,6 +44,7 @@ GRACE_SECONDS = 2.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+# --8<-- [start:accept]
 def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
     def handle_request(conn: socket.socket, addr: object) -> None:
         # At stop, a wait for the client's next request is cancelled (see _stop_clients).
@@ -78,8 +79,10 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         server_socket.close()
         _stop_clients(clients)
+        # --8<-- [end:accept]
 
 
+# --8<-- [start:stop]
 def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:
     """Drop idle connections now, and let responses being sent finish within the grace time:
     gevent's `shutdown(SHUT_RD)` cancels a greenlet's wait in `recv` (`cancel_wait_ex`), and a
@@ -89,6 +92,7 @@ def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:
             conn.shutdown(socket.SHUT_RD)
     gevent.joinall(list(clients), timeout=GRACE_SECONDS)
     gevent.killall(list(clients))
+    # --8<-- [end:stop]
 
 
 serve_echo, serve_http = entry_points(_serve)

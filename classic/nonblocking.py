@@ -40,6 +40,7 @@ IDLE_NAP_MIN = 0.001
 IDLE_NAP_MAX = 0.02
 
 
+# --8<-- [start:accept]
 @dataclass(slots=True)
 class ClientState:
     replies: Replies
@@ -74,8 +75,10 @@ def _serve(
             client_socket.close()
         g_socketList.clear()
         server_socket.close()
+        # --8<-- [end:accept]
 
 
+# --8<-- [start:turn]
 def _one_turn(server_socket: socket.socket, console: Console, new_replies: RepliesFactory) -> bool:
     """Try accept once, then recv (and flush) every client; True if anything happened."""
     did_work = False
@@ -106,6 +109,7 @@ def _one_turn(server_socket: socket.socket, console: Console, new_replies: Repli
         g_clientState.pop(client_info[0]).outbox.discard()
         client_info[0].close()
     return did_work
+    # --8<-- [end:turn]
 
 
 def _serve_client(

@@ -85,6 +85,7 @@ def serve_http(
     _serve(host, port, ready, console, new_client, HTTP_RECV_SIZE)
 
 
+# --8<-- [start:state]
 def _serve(
     host: str,
     port: int,
@@ -108,7 +109,9 @@ def _serve(
             inputs.remove(sock)
             del answers[sock], addresses[sock]
             sock.close()
+            # --8<-- [end:state]
 
+        # --8<-- [start:loop]
         running = True
         while running:
             readable, _, _ = select.select(inputs, [], [])
@@ -144,6 +147,7 @@ def _serve(
         for client in answers:
             client.close()
         server.close()
+        # --8<-- [end:loop]
 
 
 def _accept(

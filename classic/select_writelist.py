@@ -37,6 +37,7 @@ from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
 
 
+# --8<-- [start:state]
 def _serve(
     host: str, port: int, ready: Ready, console: Console, new_replies: RepliesFactory
 ) -> None:
@@ -68,7 +69,9 @@ def _serve(
             return
         _watch(input_list, sock, queue.wants_input)
         _watch(output_list, sock, not queue.empty)
+        # --8<-- [end:state]
 
+    # --8<-- [start:read]
     try:
         server.setblocking(False)
         ready(server.getsockname())
@@ -102,6 +105,8 @@ def _serve(
                     console.event(f"[{show_peer(addresses[sock])}] client closed")
                     queue.closing = True
                 settle(sock)
+                # --8<-- [end:read]
+            # --8<-- [start:write]
             for sock in writable:
                 if sock not in message_queue:
                     continue  # dropped while handling the readable list
@@ -120,6 +125,7 @@ def _serve(
         for sock in list(message_queue):
             drop(sock)
         server.close()
+        # --8<-- [end:write]
 
 
 def _watch(watched: list[socket.socket], sock: socket.socket, wanted: bool) -> None:

@@ -31,6 +31,7 @@ from rosetta.net import listening_socket
 GRACE_SECONDS = 2.0
 
 
+# --8<-- [start:accept]
 def _serve(
     host: str, port: int, ready: Ready, console: Console, dealWithClient: Conversation
 ) -> None:
@@ -69,6 +70,7 @@ def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]]) -> None
     for thread, _ in clients:
         if thread.is_alive():
             thread.join(max(0.0, deadline - time.monotonic()))
+            # --8<-- [end:accept]
 
 
 serve_echo, serve_http = entry_points(_serve)

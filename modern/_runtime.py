@@ -69,6 +69,7 @@ class Connection(Protocol):
         """End now: the grace time is over."""
 
 
+# --8<-- [start:connections]
 class Connections:
     """The open connections of one server, so that a stop can end them gracefully."""
 
@@ -97,6 +98,7 @@ class Connections:
             for connection in list(self._open):
                 connection.abort()
             await asyncio.wait([self._all_closed], timeout=grace)
+            # --8<-- [end:connections]
 
 
 class TaskConnection:
@@ -134,6 +136,7 @@ EchoAccepting = Callable[[socket.socket, Connections], Accepting]
 HttpAccepting = Callable[[StaticSite, socket.socket, Connections], Accepting]
 
 
+# --8<-- [start:serve]
 def serve(
     host: str, port: int, accepting: EchoAccepting, *, ready: Ready, loop: str = "uvloop"
 ) -> None:
@@ -149,6 +152,7 @@ def serve(
             await connections.close()
 
     run(main, loop=loop)
+    # --8<-- [end:serve]
 
 
 @contextlib.asynccontextmanager

@@ -64,6 +64,7 @@ def download(
 
 
 # --8<-- [start:download]
+# --8<-- [start:tasks]
 async def download_all(
     jobs: Sequence[Job], settings: Settings, report: Report, results: dict[int, Result]
 ) -> None:
@@ -87,6 +88,7 @@ async def download_all(
             # million URLs costs a million tasks over time, never a million at a time.
             await limit.acquire()
             tasks.create_task(download_one(session, limit, job, settings, report, results))
+            # --8<-- [end:tasks]
 
 
 async def download_one(

@@ -41,6 +41,7 @@ from rosetta.console import Console
 from rosetta.protocol.static import StaticSite
 
 
+# --8<-- [start:accept]
 @contextlib.asynccontextmanager
 async def accepting(
     site: StaticSite, sock: socket.socket, connections: Connections
@@ -57,6 +58,7 @@ async def accepting(
         yield
     finally:
         await runner.cleanup()
+        # --8<-- [end:accept]
 
 
 class _OneLine(logging.Handler):

@@ -52,6 +52,7 @@ from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
 
+# --8<-- [start:echo]
 class EchoProtocol(TransportConnection):
     __slots__ = ("_session",)
 
@@ -65,8 +66,10 @@ class EchoProtocol(TransportConnection):
     def eof_received(self) -> bool:
         self._session.receive_data(b"")
         return False  # the transport closes after flushing what is still buffered
+        # --8<-- [end:echo]
 
 
+# --8<-- [start:state]
 class HTTPProtocol(TransportConnection):
     __slots__ = ("_conn", "_keep_alive", "_native_sendfile", "_sending", "_site", "_stopping")
 
@@ -96,6 +99,7 @@ class HTTPProtocol(TransportConnection):
         if self._sending is None and not self._writing_paused:
             self._answer()
         return True  # keep our side open until the answers are out; _answer closes
+        # --8<-- [end:state]
 
     def resume_writing(self) -> None:
         self._writing_paused = False

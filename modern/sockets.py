@@ -37,12 +37,14 @@ READ_SIZE = 64 * 1024
 Handler = Callable[[socket.socket, TaskConnection], Awaitable[None]]
 
 
+# --8<-- [start:echo]
 async def echo_client(client: socket.socket, connection: TaskConnection) -> None:
     event_loop = asyncio.get_running_loop()
     session = EchoSession()
     while data := await event_loop.sock_recv(client, READ_SIZE):
         with connection:
             await event_loop.sock_sendall(client, session.receive_data(data))
+            # --8<-- [end:echo]
 
 
 def http_client(site: StaticSite) -> Handler:
@@ -81,6 +83,7 @@ async def _send_file_slice(
         await event_loop.sock_sendall(client, chunk)
 
 
+# --8<-- [start:accept]
 @contextlib.asynccontextmanager
 async def accepting(
     server: socket.socket, handle: Handler, connections: Connections
@@ -114,6 +117,7 @@ async def accepting(
             task = event_loop.create_task(client_task(client))
             clients.add(task)
             task.add_done_callback(clients.discard)
+            # --8<-- [end:accept]
 
     server.setblocking(False)
     acceptor = event_loop.create_task(accept_forever())

@@ -30,6 +30,7 @@ Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 Handler = Callable[[Reader, Writer, TaskConnection], Awaitable[None]]
 
 
+# --8<-- [start:echo]
 async def echo_client(reader: Reader, writer: Writer, connection: TaskConnection) -> None:
     session = EchoSession()
     while data := await reader.read(READ_SIZE):
@@ -37,6 +38,7 @@ async def echo_client(reader: Reader, writer: Writer, connection: TaskConnection
         # the connection never needs to be marked busy for a graceful stop.
         writer.write(session.receive_data(data))
         await writer.drain()
+        # --8<-- [end:echo]
 
 
 def http_client(site: StaticSite) -> Handler:
@@ -64,6 +66,7 @@ def http_client(site: StaticSite) -> Handler:
     return serve_client
 
 
+# --8<-- [start:accept]
 def accepting(sock: socket.socket, handle: Handler, connections: Connections) -> Accepting:
     """`asyncio.start_server` on the listening socket: a task per connection."""
 
@@ -83,6 +86,7 @@ def accepting(sock: socket.socket, handle: Handler, connections: Connections) ->
             writer.close()
 
     return serving(asyncio.start_server(client_task, sock=sock))
+    # --8<-- [end:accept]
 
 
 serve_echo, serve_http = entry_points(
