@@ -75,6 +75,25 @@ def test_model_page_reads_side_by_side(
     assert layout_problems(page) == []
 
 
+def test_columns_stack_classic_first_on_a_narrow_screen(
+    browser: Any, site_url: str, artifacts: Path
+) -> None:
+    narrow = browser.new_page(viewport={"width": 600, "height": 900})
+    try:
+        narrow.goto(f"{site_url}/models/{MODEL_PAGES[0]}/", wait_until="load")
+        narrow.screenshot(path=str(artifacts / f"narrow-{MODEL_PAGES[0]}.png"), full_page=True)
+        stacked = narrow.evaluate(
+            """() => [...document.querySelectorAll(".rosetta-pair")].every((pair) => {
+                 const [classic, modern] = [...pair.children].map((c) => c.getBoundingClientRect());
+                 return classic.bottom <= modern.top && classic.width === modern.width;
+               })"""
+        )
+        assert stacked
+        assert [p for p in layout_problems(narrow) if not p.endswith("not side by side")] == []
+    finally:
+        narrow.close()
+
+
 def test_home_page_has_the_model_map(page: Any, site_url: str, artifacts: Path) -> None:
     page.goto(f"{site_url}/", wait_until="load")
     page.screenshot(path=str(artifacts / "home.png"), full_page=True)
