@@ -144,9 +144,7 @@ class _Replace(cst.CSTTransformer):
         super().__init__()
         self.replacements = replacements
 
-    def leave_Call(
-        self, original_node: cst.Call, updated_node: cst.Call
-    ) -> cst.BaseExpression:
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         return self.replacements.get(original_node, updated_node)
 
 
@@ -184,6 +182,4 @@ def rewrite_source(source: bytes | str, path: str = "<string>") -> Rewrite:
     module = parse(source)
     migrate = _Migrate(CodemodContext(filename=path))
     result = migrate.transform_module(module)
-    return Rewrite(
-        path, module.code, result.code, module.encoding, migrate.applied, migrate.left
-    )
+    return Rewrite(path, module.code, result.code, module.encoding, migrate.applied, migrate.left)
