@@ -5,7 +5,9 @@ patched time) becomes `await asyncio.sleep(x)`, and a `gevent.joinall(jobs)` sta
 `await asyncio.gather(*jobs, return_exceptions=True)` (joinall never raised the greenlets'
 errors; with `raise_error=True` it becomes a plain gather, which raises the first one, as
 joinall did). Each is applied only to a whole statement inside an `async def`, where `await` is
-legal and changes nothing else; everything else is left for a person, with the reason.
+legal, and only where `safety` finds nothing that would make the result behave differently
+(a gevent timeout around a sleep, greenlets given to gather, a shadowed `asyncio`, a bare
+`except` around the new await); everything else is left for a person, with the reason.
 libcst keeps the rest of the file, comments and formatting included, byte for byte;
 `import asyncio` is added when needed and imports the rewrite left unused are removed.
 """
@@ -21,6 +23,7 @@ from libcst.codemod import CodemodCommand, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from rosetta.migrate.rules import REWRITABLE
+from rosetta.migrate.safety import Safety
 from rosetta.migrate.scanner import Hit, analyse, parse
 
 _SLEEPS = frozenset({"gevent.sleep", "gevent.hub.sleep", "time.sleep"})
@@ -158,10 +161,14 @@ class _Migrate(CodemodCommand):
         wrapper = self.context.wrapper
         assert wrapper is not None  # set by Codemod.transform_module
         replacements: dict[cst.Call, cst.Await] = {}
-        for hit in analyse(wrapper):
+        hits = analyse(wrapper)
+        safety = Safety(wrapper, hits)
+        for hit in hits:
             if hit.rule not in REWRITABLE:
                 continue
             plan = plan_for(hit)
+            if not isinstance(plan, str):
+                plan = safety.refusal(hit) or plan
             if isinstance(plan, str):
                 self.left.append((hit, plan))
                 continue

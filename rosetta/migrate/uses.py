@@ -46,6 +46,7 @@ class Hit:
     is_statement: bool
     function: str | None = None  # the enclosing function's qualified name
     category: str | None = None  # for blocking calls: the patch they relied on
+    argument_kind: str | None = None  # for joinall: what the jobs are, if known
 
 
 def is_zero_literal(node: cst.BaseExpression) -> bool:
@@ -148,6 +149,7 @@ class Uses(Bindings):
         category: str | None = None,
     ) -> None:
         start = self.get_metadata(PositionProvider, node).start
+        jobs = rule in ("joinall", "joinall-raise-error")
         statement = call is not None and isinstance(
             self.get_metadata(ParentNodeProvider, call, None), cst.Expr
         )
@@ -163,6 +165,7 @@ class Uses(Bindings):
                 statement,
                 function,
                 category,
+                self.kind_of(call.args[0].value) if jobs and call and call.args else None,
             )
         )
 
