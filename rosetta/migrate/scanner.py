@@ -19,7 +19,6 @@ from libcst.helpers import get_full_name_for_node
 from libcst.metadata import (
     MetadataWrapper,
     PositionProvider,
-    QualifiedNameProvider,
     QualifiedNameSource,
 )
 
@@ -169,7 +168,7 @@ class Analysis(Uses):
 
     def _call_targets(self, func: cst.BaseExpression) -> list[str]:
         targets = []
-        for name in self.get_metadata(QualifiedNameProvider, func, set()):
+        for name in self.qualified(func):
             if name.source is QualifiedNameSource.IMPORT:
                 targets.append(f"import:{name.name}")
             elif name.source is QualifiedNameSource.LOCAL and ".self." not in name.name:
@@ -177,7 +176,7 @@ class Analysis(Uses):
         if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             owner = self.owner(func.value)
             if isinstance(owner, cst.ClassDef):
-                names = self.get_metadata(QualifiedNameProvider, owner, set())
+                names = self.qualified(owner)
                 for name in names:
                     targets.append(f"local:{name.name}.{func.attr.value}")
         return targets

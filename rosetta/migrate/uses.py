@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import ParentNodeProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import ParentNodeProvider, PositionProvider
 
 from rosetta.migrate.bindings import Bindings, is_false_literal
 from rosetta.migrate.names import (
@@ -94,7 +94,7 @@ class Uses(Bindings):
     # --- collection (during the traversal) ---
 
     def function_name(self, node: cst.FunctionDef) -> str:
-        names = self.get_metadata(QualifiedNameProvider, node, set())
+        names = self.qualified(node)
         return min((name.name for name in names), default=node.name.value)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
