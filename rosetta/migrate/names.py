@@ -246,6 +246,7 @@ PATCHED_NAMES: dict[str, tuple[str, str]] = {
     **_names("urllib.request", "urlopen urlretrieve build_opener", "patched-urllib", SOCKET),
     **_names("http.client", "HTTPConnection HTTPSConnection", "patched-urllib", SOCKET),
     **_names("urllib2", "urlopen build_opener", "patched-urllib", SOCKET),
+    **_names("six.moves.urllib.request", "urlopen build_opener", "patched-urllib", SOCKET),
     **_names(
         "requests",
         "get post put patch delete head options request Session session",
