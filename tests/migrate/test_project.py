@@ -62,13 +62,13 @@ def test_every_classic_module_using_gevent_or_greenlet_is_found(
     found_in = {Path(finding["path"]).resolve() for finding in document["findings"]}
     assert users <= found_in
     # A classic module without gevent (select, epoll, threads...) comes out clean, unless it
-    # runs in a process that gevent patched: urllib_fetch is the downloader's blocking half.
+    # runs in a process that gevent patched: _urllib_fetch is the downloader's blocking half.
     patched_elsewhere = {
         Path(finding["path"]).resolve()
         for finding in document["findings"]
         if finding.get("patched_by", "").startswith(str(CLASSIC / "gevent_download.py"))
     }
-    assert found_in - users == patched_elsewhere == {(CLASSIC / "urllib_fetch.py").resolve()}
+    assert found_in - users == patched_elsewhere == {(CLASSIC / "_urllib_fetch.py").resolve()}
 
 
 def test_modern_has_nothing_to_migrate(capsys: pytest.CaptureFixture[str]) -> None:
