@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from modern._http_client import (
     ClosedEarly,
@@ -33,7 +33,6 @@ from modern._http_client import (
     address_of,
     request_head,
 )
-from modern._runtime import loop_factory
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
@@ -61,11 +60,21 @@ def download(
 ) -> list[Result]:
     results: dict[int, Result] = {}
     try:
-        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        with asyncio.Runner(loop_factory=_loop_factory(loop)) as runner:
             runner.run(download_all(jobs, settings, report, results))
     except KeyboardInterrupt:
         pass  # Runner cancelled the workers; finished URLs are in `results`.
     return [results.get(job.index) or not_started(job) for job in jobs]
+
+
+def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    if loop == "uvloop":  # without modern._runtime, which brings the servers' imports
+        import uvloop
+
+        return uvloop.new_event_loop
+    from modern._runtime import loop_factory
+
+    return loop_factory(loop)
 
 
 # --8<-- [start:download]

@@ -9,7 +9,6 @@ in any directory. `plan` gives every URL of a run its file name, from the whole 
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -167,7 +166,9 @@ def _numbered(name: str, number: int) -> str:
 def shard_of(url: str, count: int) -> int:
     """Which of `count` shards (1 to count) a URL belongs to: by a hash of the URL alone, so
     the share does not depend on the list's order, and every URL is in exactly one."""
-    digest = hashlib.sha256(url.encode()).digest()
+    from hashlib import sha256
+
+    digest = sha256(url.encode()).digest()
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
