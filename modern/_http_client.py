@@ -181,11 +181,15 @@ def address_of(url: str) -> tuple[Address, str]:
     return (scheme, parts.hostname or "", port), target
 
 
-def request_head(url: str, headers: Mapping[str, str]) -> bytes:
-    parts = urlsplit(url)
-    host = parts.netloc.rpartition("@")[2]
-    _, target = address_of(url)
-    lines = [f"GET {target} HTTP/1.1", f"Host: {host}"]
+def request_head(address: Address, target: str, headers: Mapping[str, str]) -> bytes:
+    scheme, host, port = address
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: {host}" if port == default else f"Host: {host}:{port}",
+    ]
     lines += [f"{name}: {value}" for name, value in headers.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 

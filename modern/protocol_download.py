@@ -115,8 +115,8 @@ async def worker(
 async def attempt(
     pool: Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
 ) -> Step | None:
-    address, _ = address_of(fetch.url)
-    head = request_head(fetch.url, {**REQUEST_HEADERS, **fetch.request_headers()})
+    address, target = address_of(fetch.url)
+    head = request_head(address, target, {**REQUEST_HEADERS, **fetch.request_headers()})
     async with pool.slot(address):
         connection: Connection | None = None
         try:

@@ -97,7 +97,8 @@ def test_check_remote_asks_and_skips_what_is_unchanged(
 ) -> None:
     url = download_server.url("/files/same.bin?size=5000")
     directory = tmp_path / "out"
-    assert run(model, directory, [url])[0] == EXIT_OK  # its time is the server's Last-Modified
+    # Saved under -c, its time is the server's Last-Modified, which --check-remote asks with.
+    assert run(model, directory, [url], "-c")[0] == EXIT_OK
     download_server.reset()
     code, document = run(model, directory, [url], "-c", "--check-remote")
     stats = download_server.stats()

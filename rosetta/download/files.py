@@ -144,7 +144,8 @@ class PartFile:
         if self.reading.modified is not None:  # the server's time: --check-remote asks with it
             with contextlib.suppress(OSError):
                 os.utime(self.path, (self.reading.modified, self.reading.modified))
-        _remove(self.validator_path)
+        if self.reading.keep_part:
+            _remove(self.validator_path)
         self._forget()
         return self.received, self.sha256
 

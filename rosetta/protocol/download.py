@@ -277,9 +277,10 @@ class Fetch:
         self.expected = None if length is None else self.offset + length
         if status == 200 and self.keeps_part:
             self.validator = header.strong_etag(etag) or (last_modified or "").strip()
-        return ReadBody(
-            length, self.offset, self.validator, self.keeps_part, header.http_time(last_modified)
-        )
+        # The server's time goes on the saved file only under --continue: --check-remote asks
+        # with it (parsing a date for every file of every run would cost for nothing).
+        modified = header.http_time(last_modified) if self.keeps_part else None
+        return ReadBody(length, self.offset, self.validator, self.keeps_part, modified)
 
     def on_error(self, kind: Kind, detail: str) -> Step:
         return self._failed(Failure(kind, detail))

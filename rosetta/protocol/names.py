@@ -32,7 +32,11 @@ def check_url(text: str) -> str:
     url = text.strip()
     if not url:
         raise BadURL("empty URL")
-    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in url):
+    # ASCII (the usual case) in two C calls: its only non-printable characters are Cc.
+    if (url.isascii() and (not url.isprintable() or " " in url)) or (
+        not url.isascii()
+        and any(char.isspace() or unicodedata.category(char) == "Cc" for char in url)
+    ):
         raise BadURL(f"URL contains spaces or control characters: {url!r}")
     try:
         parts = urlsplit(url)
