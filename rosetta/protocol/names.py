@@ -80,10 +80,13 @@ def name_from_url(url: str) -> str:
     path = urlsplit(url).path
     segment = path.rsplit("/", 1)[-1]
     decoded = unquote(segment, errors="replace")
-    cleaned = "".join(
-        "_" if char in "/\\" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
-        for char in decoded
-    )
+    if decoded.isascii() and decoded.isprintable():  # the usual case: no Cc, Cf, Zl or Zp
+        cleaned = decoded.replace("/", "_").replace("\\", "_")
+    else:
+        cleaned = "".join(
+            "_" if char in "/\\" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
+            for char in decoded
+        )
     cleaned = cleaned.lstrip(". ").rstrip(" ")
     if not cleaned:
         return FALLBACK_NAME
