@@ -101,6 +101,25 @@ def start_nginx(base: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("nginx did not listen within 10 s")
 
 
+@dataclass(frozen=True)
+class Workload:
+    count: int
+    size: int
+
+    @property
+    def label(self) -> str:
+        if self.count == 1:
+            return f"1 x {self.size // (1 << 20)} MiB"
+        return f"{self.count:,} x {self.size // 1024} KiB"
+
+
+def parse_workload(text: str) -> Workload:
+    count, _, size = text.lower().partition("x")
+    units = {"k": 1 << 10, "m": 1 << 20}
+    scale = units.get(size[-1:], 1)
+    return Workload(int(count), int(size.rstrip("km")) * scale)
+
+
 def write_files(www: Path, count: int, size: int) -> dict[str, str]:
     www.mkdir(parents=True)
     digests = {}
@@ -112,7 +131,7 @@ def write_files(www: Path, count: int, size: int) -> dict[str, str]:
     return digests
 
 
-def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
+def tools(base: Path, jobs: int, models: Sequence[str], reference: bool) -> list[Tool]:
     urls_txt = base / "urls.txt"
     curl_config = base / "urls.curl"
     listed = [
@@ -147,12 +166,9 @@ def tools(base: Path, jobs: int, models: Sequence[str]) -> list[Tool]:
             ],
         ),
     ]
-    listed.append(
-        Tool(
-            "bare aiohttp (reference)",
-            [sys.executable, "-c", BARE_AIOHTTP, str(urls_txt), "{out}", str(jobs)],
-        )
-    )
+    if reference:
+        bare = [sys.executable, "-c", BARE_AIOHTTP, str(urls_txt), "{out}", str(jobs)]
+        listed.append(Tool("bare aiohttp (reference)", bare))
     rosetta = [sys.executable, "-m", "rosetta", "download"]
     for model in models:
         options = ["--model", model, "-j", str(jobs), "-i", str(urls_txt), "-o", "{out}"]
@@ -210,11 +226,15 @@ def check_output(out: Path, digests: dict[str, str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--size", type=int, default=16 * 1024)
+    parser.add_argument(
+        "--workloads",
+        default="10000x16k,1000x16k,1x100m",
+        help="COUNTxSIZE,... (default 10000x16k,1000x16k,1x100m), each round runs them all",
+    )
     parser.add_argument("-j", "--jobs", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--models", default=",".join(m.name for m in registry.serving("download")))
+    parser.add_argument("--reference", action="store_true", help="also the bare aiohttp loop")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument(
         "--out-base",
@@ -223,50 +243,58 @@ def main(argv: Sequence[str] | None = None) -> int:
         "as a user's downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
     )
     args = parser.parse_args(argv)
+    workloads = [parse_workload(text) for text in args.workloads.split(",")]
+    models = [m for m in args.models.split(",") if m]
 
     base = Path(tempfile.mkdtemp(prefix="rosetta-download-bench-"))
     os.chmod(base, 0o755)
     nginx = None
     out_base: Path | None = None
+    timings: dict[str, dict[str, list[float]]] = {}
+    startup: list[float] = []
     try:
-        digests = write_files(base / "www", args.files, args.size)
+        digests = {}
+        for number, workload in enumerate(workloads):
+            digests[workload] = write_files(
+                base / "www" / f"w{number}", workload.count, workload.size
+            )
         nginx, port = start_nginx(base)
-        urls = [f"http://127.0.0.1:{port}/{name}" for name in digests]
-        (base / "urls.txt").write_text("".join(url + "\n" for url in urls))
-        (base / "urls.curl").write_text("".join(f'url = "{url}"\n' for url in urls))
-        # Warm nginx and the page cache once, so the first tool timed is not penalised.
-        for url in urls[:20]:
-            with urllib.request.urlopen(url, timeout=10) as response:
-                response.read()
+        listed = {}
+        for number, workload in enumerate(workloads):
+            home = base / f"w{number}"
+            home.mkdir()
+            urls = [f"http://127.0.0.1:{port}/w{number}/{name}" for name in digests[workload]]
+            (home / "urls.txt").write_text("".join(url + "\n" for url in urls))
+            (home / "urls.curl").write_text("".join(f'url = "{url}"\n' for url in urls))
+            listed[workload] = tools(home, args.jobs, models, args.reference)
+            for url in urls[:20]:  # warm nginx and the page cache once
+                with urllib.request.urlopen(url, timeout=60) as response:
+                    response.read()
 
         out_base = Path(tempfile.mkdtemp(prefix="rosetta-download-out-", dir=args.out_base))
-        timings: dict[str, list[float]] = {}
-        transfers: dict[str, list[float]] = {}
-        listed = tools(base, args.jobs, [m for m in args.models.split(",") if m])
-        startup: list[float] = []
         for round_number in range(args.rounds):
-            # The floor under any Python downloader here: the interpreter, the CLI and the
-            # model's imports, with nothing downloaded.
             started = time.perf_counter()
             subprocess.run([sys.executable, "-c", STARTUP_PROBE], cwd=ROOT, check=True, timeout=60)
             startup.append(time.perf_counter() - started)
-            # Rotate the order each round so that no tool always runs first or last.
-            shift = round_number % len(listed)
-            for tool in listed[shift:] + listed[:shift]:
-                out = out_base / f"{tool.label}-{round_number}"
-                # Flush what the previous run wrote, so that no tool pays for another's
-                # write-back; outputs are only deleted at the end (a delete is disk work too).
-                os.sync()
-                elapsed, transfer = run_once(tool, out)
-                check_output(out, digests)
-                timings.setdefault(tool.label, []).append(elapsed)
-                if transfer is not None:
-                    transfers.setdefault(tool.label, []).append(transfer)
-                print(
-                    f"round {round_number + 1}: {tool.label:28s} {elapsed:7.3f} s",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            for workload in workloads:
+                # Rotate the order each round so that no tool always runs first or last.
+                order = listed[workload]
+                shift = round_number % len(order)
+                for tool in order[shift:] + order[:shift]:
+                    out = out_base / "run"
+                    os.sync()  # no tool pays for another's write-back
+                    elapsed, _ = run_once(tool, out)
+                    check_output(out, digests[workload])
+                    shutil.rmtree(out)
+                    timings.setdefault(workload.label, {}).setdefault(tool.label, []).append(
+                        elapsed
+                    )
+                    print(
+                        f"round {round_number + 1}: {workload.label:16s} {tool.label:28s} "
+                        f"{elapsed:7.3f} s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
     finally:
         if nginx is not None:
             nginx.terminate()
@@ -278,39 +306,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         if out_base is not None:
             shutil.rmtree(out_base, ignore_errors=True)
 
-    medians = {label: statistics.median(values) for label, values in timings.items()}
-    curl, aria2c = medians["curl"], medians["aria2c"]
+    medians = {
+        label: {tool: statistics.median(values) for tool, values in runs.items()}
+        for label, runs in timings.items()
+    }
+    print(f"nginx on 127.0.0.1, -j {args.jobs}, median of {args.rounds} interleaved rounds")
     print(
-        f"{args.files} files x {args.size} B from nginx on 127.0.0.1, -j {args.jobs}, "
-        f"median of {args.rounds} rounds (wall time of the whole command)"
+        f"(wall time of the whole command; outputs under {args.out_base or tempfile.gettempdir()})"
     )
-    print(
-        f"outputs written under {args.out_base or tempfile.gettempdir()}; "
-        "'transfer s' is rosetta's own summary time (no start-up, no imports)"
-    )
-    print(
-        f"{'tool':28s} {'median s':>9s} {'min s':>7s} {'x curl':>7s} {'x aria2c':>9s} "
-        f"{'transfer s':>10s}"
-    )
-    for label, median in medians.items():
-        transfer = (
-            f"{statistics.median(transfers[label]):10.3f}" if label in transfers else f"{'-':>10s}"
-        )
-        print(
-            f"{label:28s} {median:9.3f} {min(timings[label]):7.3f} "
-            f"{median / curl:7.2f} {median / aria2c:9.2f} {transfer}"
-        )
-    print(
-        f"{'(start-up: python, CLI, aiohttp)':28s} {statistics.median(startup):9.3f} "
-        f"{min(startup):7.3f} {statistics.median(startup) / curl:7.2f} "
-        f"{statistics.median(startup) / aria2c:9.2f}"
-    )
+    for label, runs in medians.items():
+        curl, aria2c = runs["curl"], runs["aria2c"]
+        print(f"\n{label}")
+        print(f"{'tool':28s} {'median s':>9s} {'min s':>7s} {'x curl':>7s} {'x aria2c':>9s}")
+        for tool, median in runs.items():
+            print(
+                f"{tool:28s} {median:9.3f} {min(timings[label][tool]):7.3f} "
+                f"{median / curl:7.2f} {median / aria2c:9.2f}"
+            )
+    print(f"\nstart-up only (python, CLI, aiohttp imports): {statistics.median(startup):.3f} s")
+    print("\ntargets")
+    for line in targets(medians, workloads, models):
+        print(line)
     if args.json:
         args.json.write_text(
             json.dumps(
                 {
-                    "files": args.files,
-                    "size": args.size,
+                    "workloads": [workload.label for workload in workloads],
                     "jobs": args.jobs,
                     "rounds": args.rounds,
                     "machine": f"{platform.platform()}, {os.cpu_count()} cores",
@@ -318,13 +339,50 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "out_base": str(args.out_base),
                     "timings": timings,
                     "medians": medians,
-                    "transfers": transfers,
                     "startup": startup,
                 },
                 indent=2,
             )
         )
     return 0
+
+
+def targets(
+    medians: dict[str, dict[str, float]], workloads: Sequence[Workload], models: Sequence[str]
+) -> list[str]:
+    """The project's targets, as ratios of medians within this run: met or not, by how much."""
+    modern = [model for model in models if model.startswith("modern.")]
+    lines = []
+
+    def check(what: str, ratio: float, goal: float, strict: bool = False) -> None:
+        met = ratio < goal if strict else ratio <= goal
+        sign = "<" if strict else "<="
+        lines.append(
+            f"{what:58s} {ratio:6.2f}x  (goal {sign} {goal:g}x)  {'met' if met else 'NOT met'}"
+        )
+
+    for workload in workloads:
+        runs = medians[workload.label]
+        fastest = min(modern, key=lambda model: runs[model])
+        goal = {10000: 1.5, 1000: 2.5, 1: 1.1}.get(workload.count)
+        if goal is not None:
+            check(
+                f"{workload.label}: fastest modern ({fastest}) / curl",
+                runs[fastest] / runs["curl"],
+                goal,
+            )
+        if workload.count > 1:
+            for model in modern:
+                check(
+                    f"{workload.label}: {model} / aria2c", runs[model] / runs["aria2c"], 1.0, True
+                )
+        if workload.count == 10000 and "modern.aiohttp_download" in runs:
+            check(
+                f"{workload.label}: modern.aiohttp_download / curl",
+                runs["modern.aiohttp_download"] / runs["curl"],
+                2.5,
+            )
+    return lines
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ import http.client
 import socket
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 from rosetta.download.files import LocalError, PartFile
+from rosetta.download.limits import RateLimit, host_of
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol import download as protocol
@@ -39,10 +41,15 @@ class Sockets:
     """The sockets of the connections open right now, so that they can be shut down, and the
     urllib opener whose connections they are (no proxies, redirects left to the protocol)."""
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         self._open: set[Any] = set()
         self._lock = threading.Lock()
         self.cancelled = threading.Event()
+        self._per_host = settings.host_limit
+        self._hosts: dict[str, threading.BoundedSemaphore] = {}
+        self._rate = (
+            RateLimit(settings.limit_rate, time.monotonic()) if settings.limit_rate else None
+        )
         self.opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler(self), _HTTPSHandler(self)
         )
@@ -61,6 +68,21 @@ class Sockets:
                 super().close()
 
         return TrackedConnection
+
+    def host_slot(self, url: str) -> threading.BoundedSemaphore:
+        """The semaphore of `--per-host` for the URL's host (made on first use)."""
+        with self._lock:
+            return self._hosts.setdefault(host_of(url), threading.BoundedSemaphore(self._per_host))
+
+    def pace(self, count: int) -> None:
+        """Wait as long as `--limit-rate` asks after `count` more bytes (on the cancel event,
+        so that Ctrl-C ends the wait)."""
+        if self._rate is None:
+            return
+        with self._lock:
+            pause = self._rate.take(count, time.monotonic())
+        if pause:
+            self.cancelled.wait(pause)
 
     def cancel(self) -> None:
         """Stop every transfer: new ones do not start, blocked reads fail at once."""
@@ -116,7 +138,8 @@ def fetch_url(job: Job, settings: Settings, report: Report, sockets: Sockets) ->
         if sockets.cancelled.is_set():
             fetch.cancel()
             break
-        step = _attempt(fetch, settings, report, sockets)
+        with sockets.host_slot(fetch.url):
+            step = _attempt(fetch, settings, report, sockets)
         if isinstance(step, RetryAfter):
             # The backoff waits on the cancel event rather than in sleep(), so Ctrl-C ends it.
             sockets.cancelled.wait(step.seconds)
@@ -126,7 +149,8 @@ def fetch_url(job: Job, settings: Settings, report: Report, sockets: Sockets) ->
 
 
 def _attempt(fetch: Fetch, settings: Settings, report: Report, sockets: Sockets) -> Step | None:
-    request = urllib.request.Request(fetch.url, headers=dict(protocol.REQUEST_HEADERS))
+    headers = {**protocol.REQUEST_HEADERS, **fetch.request_headers()}
+    request = urllib.request.Request(fetch.url, headers=headers)
     try:
         response = sockets.opener.open(request, timeout=settings.timeout)
     except urllib.error.HTTPError as error:
@@ -135,31 +159,39 @@ def _attempt(fetch: Fetch, settings: Settings, report: Report, sockets: Sockets)
     except (OSError, http.client.HTTPException, ValueError) as error:
         return fetch.on_error(*_classify(error, settings, sockets))
     with response:
-        headers = response.headers
         step = fetch.on_response(
-            response.status, headers.get("Location"), headers.get("Content-Length")
+            response.status,
+            response.headers.get("Location"),
+            response.headers.get("Content-Length"),
+            content_range=response.headers.get("Content-Range"),
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
         )
         if not isinstance(step, ReadBody):
             return step
-        return _save_body(fetch, response, settings, report, sockets)
+        return _save_body(fetch, step, response, settings, report, sockets)
 
 
 def _save_body(
-    fetch: Fetch, response: Any, settings: Settings, report: Report, sockets: Sockets
+    fetch: Fetch,
+    reading: ReadBody,
+    response: Any,
+    settings: Settings,
+    report: Report,
+    sockets: Sockets,
 ) -> Step | None:
     try:
-        with PartFile(settings.output, fetch.job) as part:
+        with PartFile(settings.output, fetch.job, reading) as part:
             try:
                 while chunk := response.read1(protocol.CHUNK_SIZE):
                     if sockets.cancelled.is_set():
                         raise Cancelled
                     part.write(chunk)
                     report.received(fetch.job, len(chunk))
+                    sockets.pace(len(chunk))
             except (OSError, http.client.HTTPException, Cancelled) as error:
                 return fetch.body_failure(part.received, *_classify(error, settings, sockets))
-            if (step := fetch.on_body_end(part.received)) is None:
-                fetch.on_saved(*part.commit())
-            return step
+            return part.finish(fetch)
     except LocalError as error:
         return fetch.on_error(Kind.LOCAL, str(error))
 

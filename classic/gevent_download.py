@@ -58,7 +58,7 @@ def myDownLoad(job: Job, settings: Settings, report: Report, sockets: Sockets) -
 
 
 def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
-    sockets = Sockets()
+    sockets = Sockets(settings)
     pool = Pool(settings.limit)
 
     def interrupted() -> None:

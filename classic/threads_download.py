@@ -34,7 +34,7 @@ MODEL = "classic.threads_download"
 
 # --8<-- [start:download]
 def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
-    sockets = Sockets()
+    sockets = Sockets(settings)
     results: dict[int, Result] = {}
     with ThreadPoolExecutor(settings.limit, thread_name_prefix="download") as pool:
         futures: dict[Future[Result], Job] = {

@@ -31,6 +31,7 @@ from yarl import URL
 
 from modern._runtime import loop_factory
 from rosetta.download.files import LocalError, PartFile
+from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol.download import (
@@ -72,7 +73,9 @@ async def download_all(
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=settings.timeout, sock_read=settings.timeout
     )
-    connector = aiohttp.TCPConnector(limit=settings.limit, limit_per_host=settings.limit)
+    connector = aiohttp.TCPConnector(limit=settings.limit, limit_per_host=settings.host_limit)
+    loop = asyncio.get_running_loop()
+    rate = RateLimit(settings.limit_rate, loop.time()) if settings.limit_rate else None
     async with (
         aiohttp.ClientSession(
             connector=connector,
@@ -87,7 +90,7 @@ async def download_all(
             # A slot first, then the task: at most -j tasks exist at once, so a list of a
             # million URLs costs a million tasks over time, never a million at a time.
             await limit.acquire()
-            tasks.create_task(download_one(session, limit, job, settings, report, results))
+            tasks.create_task(download_one(session, limit, job, settings, report, results, rate))
             # --8<-- [end:tasks]
 
 
@@ -98,12 +101,13 @@ async def download_one(
     settings: Settings,
     report: Report,
     results: dict[int, Result],
+    rate: RateLimit | None,
 ) -> None:
     try:
         fetch = Fetch(job, settings.policy)
         report.started(job)
         while fetch.result is None:
-            step = await attempt(session, fetch, settings, report)
+            step = await attempt(session, fetch, settings, report, rate)
             if isinstance(step, RetryAfter):
                 await asyncio.sleep(step.seconds)
         results[job.index] = fetch.result
@@ -113,28 +117,42 @@ async def download_one(
 
 
 async def attempt(
-    session: aiohttp.ClientSession, fetch: Fetch, settings: Settings, report: Report
+    session: aiohttp.ClientSession,
+    fetch: Fetch,
+    settings: Settings,
+    report: Report,
+    rate: RateLimit | None,
 ) -> Step | None:
+    url = URL(fetch.url, encoded=True)
     try:
-        response = await session.get(URL(fetch.url, encoded=True), allow_redirects=False)
+        response = await session.get(url, allow_redirects=False, headers=fetch.request_headers())
     except NETWORK_ERRORS as error:
         return fetch.on_error(*classify(error, settings))
     async with response:
         head = response.headers
-        step = fetch.on_response(response.status, head.get("Location"), head.get("Content-Length"))
+        step = fetch.on_response(
+            response.status,
+            head.get("Location"),
+            head.get("Content-Length"),
+            content_range=head.get("Content-Range"),
+            etag=head.get("ETag"),
+            last_modified=head.get("Last-Modified"),
+        )
         if not isinstance(step, ReadBody):
             return step
         try:
-            with PartFile(settings.output, fetch.job) as part:
+            with PartFile(settings.output, fetch.job, step) as part:
                 try:
                     async for chunk in response.content.iter_any():
                         part.write(chunk)
                         report.received(fetch.job, len(chunk))
+                        if rate and (
+                            pause := rate.take(len(chunk), asyncio.get_running_loop().time())
+                        ):
+                            await asyncio.sleep(pause)
                 except NETWORK_ERRORS as error:
                     return fetch.body_failure(part.received, *classify(error, settings))
-                if (step := fetch.on_body_end(part.received)) is None:
-                    fetch.on_saved(*part.commit())
-                return step
+                return part.finish(fetch)
         except LocalError as error:
             return fetch.on_error(Kind.LOCAL, str(error))
 

@@ -191,6 +191,12 @@ MODELS: tuple[Model, ...] = (
         counterparts="classic.gevent_download classic.threads_download",
         needs="aiohttp uvloop",
     ),
+    _model(
+        "modern.protocol_download", "download", "§9c",
+        "asyncio Protocols, httptools' parser, a keep-alive pool per host, -j workers",
+        counterparts="classic.gevent_download classic.threads_download",
+        needs="httptools uvloop",
+    ),
     # --- modern demos ---
     _model(
         "modern.coroutines", "demo", "§7 §8 §9a §9b",

@@ -98,12 +98,14 @@ def module_main(model_name: str, module: ModuleType, argv: list[str]) -> int:
 
 def _checked(args: argparse.Namespace) -> tuple[list[str], Settings]:
     """The URLs, checked, and the settings, with the output directory made; UsageError."""
-    from rosetta.download.files import LocalError, prepare_directory
+    from rosetta.download.files import LocalError, prepare_directory, read_checksums
 
     urls = gather_urls(args.urls, args.input_file)
     settings = Settings.from_args(args)
     try:
         prepare_directory(settings.output)
+        if settings.checksums is not None:
+            read_checksums(settings.checksums)
     except LocalError as error:
         raise UsageError(str(error)) from None
     return urls, settings

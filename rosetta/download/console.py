@@ -10,7 +10,7 @@ import threading
 from typing import Any, TextIO
 
 from rosetta.download.report import course_get_line, course_received_line, human_bytes
-from rosetta.protocol.download import Job, Kind, Result
+from rosetta.protocol.download import Job, Kind, Outcome, Result
 
 
 class Reporter:
@@ -90,7 +90,12 @@ class Reporter:
         if not result.ok:
             return f"failed {result.url}: {result.reason}"
         if self.verbose:
-            return course_received_line(result.bytes, result.url)
+            return course_received_line(result.bytes - result.resumed_from, result.url)
+        if result.outcome == Outcome.SKIPPED:
+            return f"skipped {result.name}: complete already" if self._progress is None else None
+        if result.outcome == Outcome.RESUMED and self._progress is None:
+            size, done = human_bytes(result.bytes), human_bytes(result.resumed_from)
+            return f"resumed {result.name} after {done} ({size}) from {result.url}"
         if self._progress is None:
             return f"saved {result.name} ({human_bytes(result.bytes)}) from {result.url}"
         return None  # on a terminal the bar shows it

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from rosetta.protocol.download import Job, Kind, Result
+from rosetta.protocol.download import Job, Kind, Outcome, Result
 
 EXIT_OK, EXIT_FAILED, EXIT_INTERRUPTED = 0, 1, 130  # bad arguments: rosetta.usage.EXIT_USAGE
 
@@ -46,8 +46,9 @@ def human_bytes(count: float) -> str:
 
 @dataclass(frozen=True)
 class Summary:
-    """What the run did: files saved, failures with their reasons (input order), bytes, time.
-    URLs that Ctrl-C stopped are counted as cancelled, not listed one by one."""
+    """What the run did: files in place (of which resumed and skipped by --continue),
+    failures with their reasons (input order), bytes received by this run, time. URLs that
+    Ctrl-C stopped are counted as cancelled, not listed one by one."""
 
     files: int
     failed: int
@@ -55,6 +56,9 @@ class Summary:
     bytes: int
     seconds: float
     failures: tuple[Result, ...]
+    resumed: int = 0
+    skipped: int = 0
+    unwritten: str = ""  # why --write-checksums failed: a failure of the run
 
     @classmethod
     def of(cls, results: Iterable[Result], seconds: float) -> Summary:
@@ -64,9 +68,11 @@ class Summary:
             files=sum(result.ok for result in results),
             failed=len(failures),
             cancelled=sum(result.kind == Kind.CANCELLED for result in results),
-            bytes=sum(result.bytes for result in results if result.ok),
+            bytes=sum(result.bytes - result.resumed_from for result in results if result.ok),
             seconds=seconds,
             failures=failures,
+            resumed=sum(result.outcome == Outcome.RESUMED for result in results),
+            skipped=sum(result.outcome == Outcome.SKIPPED for result in results),
         )
 
     @property
@@ -81,7 +87,7 @@ class Summary:
     def exit_code(self) -> int:
         if self.interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_OK if self.failed == 0 else EXIT_FAILED
+        return EXIT_OK if self.failed == 0 and not self.unwritten else EXIT_FAILED
 
     def lines(self) -> list[str]:
         rate = self.bytes / self.seconds if self.seconds > 0 else 0.0
@@ -89,6 +95,11 @@ class Summary:
             f"{self.files} of {self.total} files downloaded, {human_bytes(self.bytes)} "
             f"in {self.seconds:.2f} s ({human_bytes(rate)}/s)"
         )
+        continued = [
+            f"{n} {what}" for n, what in ((self.resumed, "resumed"), (self.skipped, "skipped")) if n
+        ]
+        if continued:
+            head += f" ({', '.join(continued)})"
         if self.interrupted:
             head += f"; interrupted, {self.cancelled} cancelled"
         if not self.failures:
@@ -104,6 +115,8 @@ class Summary:
         ]
         return {
             "files": self.files,
+            "resumed": self.resumed,
+            "skipped": self.skipped,
             "failed": self.failed,
             "cancelled": self.cancelled,
             "bytes": self.bytes,

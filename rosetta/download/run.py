@@ -1,7 +1,9 @@
 """A download run: in this process (`download`), or as the model's own program (`run_apart`).
 
-`download` plans the URLs, hands the jobs to the model with the settings and a `Reporter`,
-then prints the summary (or the `--json` document) and returns the exit code. A model that
+`download` plans the URLs (names from the whole list, then `--shard`'s share), looks at the
+output directory for `--continue` and attaches `--checksums`, records the files the
+protocol skips, hands the other jobs to the model with the settings and a `Reporter`, then
+prints the summary (or the `--json` document) and returns the exit code. A model that
 needs gevent monkey-patches its whole process, so it never runs in the caller's: `run_apart`
 starts `python -m <model>` with the same settings (`Settings.argv`), the checked URLs on its
 standard input, and passes its exit code on.
@@ -9,6 +11,7 @@ standard input, and passes its exit code on.
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 import sys
 import time
@@ -17,28 +20,41 @@ from types import ModuleType
 from typing import Any
 
 from rosetta.download.console import Reporter
-from rosetta.download.files import discard_all
+from rosetta.download.files import LocalError, discard_all, on_disk, read_checksums, write_checksums
 from rosetta.download.report import Summary, report_json
 from rosetta.download.settings import Settings
-from rosetta.protocol.download import plan
+from rosetta.protocol.download import Job, plan, shard, skipped
 
 
 def download(model_name: str, module: ModuleType, urls: Sequence[str], settings: Settings) -> int:
     """Run `module.download` here; the summary on stdout; the exit code."""
-    jobs = plan(urls)
     started = time.monotonic()
+    jobs = prepared_jobs(urls, settings)
+    done = {job.index: result for job in jobs if (result := skipped(job)) is not None}
     reporter = Reporter(
         len(jobs), verbose=settings.verbose, as_json=settings.as_json, stream=sys.stdout
     )
     previous_term = signal.signal(signal.SIGTERM, _interrupt)
     try:
         with reporter:
-            results = module.download(jobs, settings, reporter)
+            for result in done.values():
+                reporter.finished(result)
+            to_fetch = [job for job in jobs if job.index not in done]
+            fetched = module.download(to_fetch, settings, reporter) if to_fetch else []
     finally:
         signal.signal(signal.SIGTERM, previous_term)
-        # Behind any thread still blocked after Ctrl-C: no .part may outlive the run.
-        discard_all()
+        if not settings.resume:
+            # Behind any thread still blocked after Ctrl-C: no .part may outlive the run.
+            discard_all()
+    done.update((job.index, result) for job, result in zip(to_fetch, fetched, strict=True))
+    results = [done[job.index] for job in jobs]
     summary = Summary.of(results, time.monotonic() - started)
+    if settings.write_checksums is not None:
+        try:
+            write_checksums(settings.write_checksums, [(r.sha256, r.name) for r in results if r.ok])
+        except LocalError as error:
+            print(error, file=sys.stderr, flush=True)
+            summary = dataclasses.replace(summary, unwritten=str(error))
     if settings.as_json:
         import json
 
@@ -47,6 +63,27 @@ def download(model_name: str, module: ModuleType, urls: Sequence[str], settings:
         for line in summary.lines():
             print(line, flush=True)
     return summary.exit_code
+
+
+def prepared_jobs(urls: Sequence[str], settings: Settings) -> list[Job]:
+    """The run's jobs: named from the whole list, then this shard's share, each with its
+    checksum and (with --continue) what its names hold on disk."""
+    jobs = plan(urls)
+    if settings.shard_numbers is not None:
+        jobs = shard(jobs, *settings.shard_numbers)
+    expected = read_checksums(settings.checksums) if settings.checksums else {}
+    hash_complete = bool(expected) or settings.write_checksums is not None
+    return [
+        dataclasses.replace(
+            job,
+            sha256=expected.get(job.name, ""),
+            on_disk=on_disk(settings.output, job, hash_complete=hash_complete)
+            if settings.resume
+            else None,
+            check_remote=settings.check_remote,
+        )
+        for job in jobs
+    ]
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -41,6 +41,32 @@ def bounded(kind: type, low: float, high: float, what: str) -> Callable[[str], A
     return parse
 
 
+def parse_shard(text: str) -> str:
+    """`K/N` with 1 <= K <= N, as `K/N` again."""
+    number, slash, count = text.partition("/")
+    if not (slash and number.strip().isdigit() and count.strip().isdigit()):
+        raise argparse.ArgumentTypeError(f"not K/N: {text!r}")
+    if not 1 <= int(number) <= int(count):
+        raise argparse.ArgumentTypeError(f"K must be 1 to N: {text}")
+    return f"{int(number)}/{int(count)}"
+
+
+_RATE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def parse_rate(text: str) -> int:
+    """`500K`, `10M`, `1G` or bytes: bytes per second, at least 1."""
+    unit = text[-1:].upper() if text[-1:].isalpha() else ""
+    number = text[: len(text) - len(unit)]
+    try:
+        rate = int(float(number) * _RATE_UNITS[unit])
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"not a rate like 500K or 10M: {text!r}") from None
+    if rate < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1 byte a second: {text}")
+    return rate
+
+
 def _option(
     *flags: str,
     default: Any,
@@ -110,10 +136,69 @@ class Settings:
         default=False,
         help="print the course's lines too: 'GET: url', 'N bytes received from url.'",
     )
+    resume: bool = _option(
+        "-c",
+        "--continue",
+        default=False,
+        help="continue an earlier run: skip complete files, resume .part files (Range), "
+        "and keep .part files if this run is stopped",
+    )
+    check_remote: bool = _option(
+        "--check-remote",
+        default=False,
+        help="with -c: ask the server (If-Modified-Since) before skipping a complete file",
+    )
+    checksums: Path | None = _option(  # noqa: RUF009
+        "--checksums",
+        default=None,
+        parse=Path,
+        metavar="FILE",
+        help="sha256sum lines ('HASH  NAME'): a file must match before it is put in place",
+    )
+    write_checksums: Path | None = _option(  # noqa: RUF009
+        "--write-checksums",
+        default=None,
+        parse=Path,
+        metavar="FILE",
+        help="write a sha256sum line for every file saved or skipped to FILE",
+    )
+    shard: str | None = _option(
+        "--shard",
+        default=None,
+        parse=parse_shard,
+        metavar="K/N",
+        help="take share K of N of the URL list (by a hash of each URL; names are decided "
+        "from the whole list, so every shard names files the same way)",
+    )
+    per_host: int | None = _option(
+        "--per-host",
+        default=None,
+        parse=bounded(int, 1, MAX_JOBS, "a whole number"),
+        metavar="N",
+        help="connections at most to any one host (default: -j)",
+    )
+    limit_rate: int | None = _option(
+        "--limit-rate",
+        default=None,
+        parse=parse_rate,
+        metavar="RATE",
+        help="bytes per second at most, in all: 500K, 10M, 1G (K = 1024)",
+    )
 
     @cached_property
     def policy(self) -> RetryPolicy:
         return RetryPolicy(retries=self.retries, backoff=self.backoff)
+
+    @property
+    def host_limit(self) -> int:
+        return self.per_host or self.limit
+
+    @property
+    def shard_numbers(self) -> tuple[int, int] | None:
+        if self.shard is None:
+            return None
+        number, _, count = self.shard.partition("/")
+        return int(number), int(count)
 
     @staticmethod
     def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +219,8 @@ class Settings:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> Settings:
         values = {option.name: getattr(args, option.name) for option in fields(cls)}
+        if values["check_remote"] and not values["resume"]:
+            raise UsageError("--check-remote needs -c/--continue")
         return cls(**{**values, "output": values["output"].expanduser()})
 
     def argv(self) -> list[str]:
@@ -144,7 +231,7 @@ class Settings:
             flag, value = option.metadata["flags"][-1], getattr(self, option.name)
             if isinstance(value, bool):
                 argv += [flag] if value else []
-            else:
+            elif value is not None:
                 argv.append(f"{flag}={repr(value) if isinstance(value, float) else value}")
         return argv
 

@@ -16,11 +16,20 @@ No socket, selector, event loop or thread is used in this package; the models in
 
 from __future__ import annotations
 
-from rosetta.protocol.echo import EchoSession
-from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
-from rosetta.protocol.http import HTTPConnection, ProtocolError, Request, head_refusal
-from rosetta.protocol.response import ResponsePlan
-from rosetta.protocol.static import StaticSite
+# Imported on first use (PEP 562), so that a model needing one module (the downloader's
+# `download.py`) does not pay for the HTTP server's.
+_HOMES = {
+    "EchoSession": "echo",
+    "FileChanged": "files",
+    "FileSlice": "files",
+    "iter_file_slice": "files",
+    "HTTPConnection": "http",
+    "ProtocolError": "http",
+    "Request": "http",
+    "head_refusal": "http",
+    "ResponsePlan": "response",
+    "StaticSite": "static",
+}
 
 __all__ = [
     "EchoSession",
@@ -34,3 +43,14 @@ __all__ = [
     "head_refusal",
     "iter_file_slice",
 ]
+
+
+def __getattr__(name: str) -> object:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value

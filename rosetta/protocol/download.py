@@ -7,6 +7,12 @@ URL's `Result`. No socket, file or clock is touched here: the models in `classic
 files, retries, follows redirects and reports failures the same way. How a run is shown to
 its user (lines, the progress bar, the summary, exit codes) is `rosetta.download`'s.
 
+With `--continue` a job carries what the run found on disk (`OnDisk`): a complete file is
+`skipped` without a request (or asked about with `If-Modified-Since` under `--check-remote`),
+and a part with a recorded validator is resumed with `Range` and `If-Range`; a server that
+answers 200 instead (no ranges, or the file changed) starts it again. A checksum given for a
+file is checked before the file is put in place.
+
 A failure is reported as a `Kind` (what went wrong, the same in every model, compared by the
 parity suite) and a *detail* (the model's own words: errno text, byte counts); the details
 that are not the model's own are worded here, so that every model says them the same way.
@@ -14,13 +20,16 @@ that are not the model's own are worded here, so that every model says them the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
 from enum import StrEnum
 from http import HTTPStatus
 from urllib.parse import urljoin
 
-from rosetta.protocol.names import BadURL, check_url, name_from_url
+from rosetta.protocol import download_headers as header
+from rosetta.protocol.names import PART_SUFFIX, BadURL, Job, OnDisk, check_url, plan, shard
+
+__all__ = ["PART_SUFFIX", "Job", "OnDisk", "plan", "shard"]  # (names decided in names.py)
 
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -30,7 +39,6 @@ REQUEST_HEADERS: Mapping[str, str] = {
     "Accept-Encoding": "identity",
 }
 CHUNK_SIZE = 64 * 1024
-PART_SUFFIX = ".part"
 
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5
@@ -49,7 +57,16 @@ class Kind(StrEnum):
     TOO_MANY_REDIRECTS = "too-many-redirects"
     BAD_REDIRECT = "bad-redirect"  # Location missing, or not an http(s) URL
     LOCAL = "local"  # the file could not be written
+    CHECKSUM = "checksum"  # complete, but not the bytes --checksums lists: never kept
     CANCELLED = "cancelled"  # Ctrl-C before this URL finished
+
+
+class Outcome(StrEnum):
+    """How a URL that succeeded did: every one of them counts as a success."""
+
+    SAVED = "saved"  # downloaded whole
+    RESUMED = "resumed"  # the part of an earlier run, completed with a Range request
+    SKIPPED = "skipped"  # already complete in the output directory (or unchanged: 304)
 
 
 # About the network or the server, so they may pass: the kinds a retry is worth.
@@ -89,47 +106,6 @@ INTERRUPTED = "interrupted"
 NOT_STARTED = "not started"
 
 
-def _numbered(name: str, number: int) -> str:
-    stem, dot, extension = name.rpartition(".")
-    if not dot or not stem:
-        return f"{name}-{number}"
-    return f"{stem}-{number}.{extension}"
-
-
-@dataclass(frozen=True)
-class Job:
-    """One URL and the file name it is saved under (unique within the run)."""
-
-    index: int
-    url: str
-    name: str
-
-    @property
-    def part_name(self) -> str:
-        return self.name + PART_SUFFIX
-
-
-def plan(urls: Sequence[str]) -> list[Job]:
-    """A job per URL, in order. Names are de-duplicated within the run (`a.txt`, `a-1.txt`)
-    and no name is another's `.part` file. A file already in the output directory is
-    replaced only by a complete download (the rename happens after the length check)."""
-    taken: set[str] = set()
-    jobs = []
-    for index, url in enumerate(urls):
-        base = name_from_url(url)
-        name, number = base, 0
-        while name in taken or name + PART_SUFFIX in taken or _is_part_of_taken(name, taken):
-            number += 1
-            name = _numbered(base, number)
-        taken.update((name, name + PART_SUFFIX))
-        jobs.append(Job(index, url, name))
-    return jobs
-
-
-def _is_part_of_taken(name: str, taken: set[str]) -> bool:
-    return name.endswith(PART_SUFFIX) and name[: -len(PART_SUFFIX)] in taken
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """Which failures are tried again, and how long to wait before each new attempt.
@@ -158,9 +134,26 @@ class RetryPolicy:
 # tells them apart by their type), each with the one or two values that step needs.
 @dataclass(frozen=True)
 class ReadBody:
-    """Save the body; `expected` is the Content-Length (None: read to the end)."""
+    """Save the body; `expected` is its Content-Length (None: read to the end). `offset`: the
+    bytes of NAME.part kept before it (a resume; 0: a new part). `validator`: to record
+    beside the part, and `keep_part`: leave it for the next run if this one stops (both with
+    --continue); `modified`: the server's Last-Modified (epoch seconds), for the saved file."""
 
     expected: int | None
+    offset: int = 0
+    validator: str = ""
+    keep_part: bool = False
+    modified: float | None = None
+
+
+@dataclass(frozen=True)
+class StartAgain:
+    """Request the URL again at once, without a Range: the part cannot be resumed."""
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """Final: the server says the complete file is unchanged (recorded as skipped)."""
 
 
 @dataclass(frozen=True)
@@ -185,7 +178,7 @@ class GiveUp:
     failure: Failure
 
 
-Step = ReadBody | FollowRedirect | RetryAfter | GiveUp
+Step = ReadBody | FollowRedirect | RetryAfter | GiveUp | StartAgain | NotModified
 
 
 @dataclass(frozen=True)
@@ -202,6 +195,8 @@ class Result:
     kind: Kind | None = None
     detail: str = ""
     sha256: str = ""
+    outcome: str = ""  # an Outcome when ok
+    resumed_from: int = 0  # bytes already on disk before this run: not received now
 
     @property
     def reason(self) -> str:
@@ -217,13 +212,14 @@ class Fetch:
 
     fetch = Fetch(job, policy)
     while fetch.result is None:
-        request fetch.url -> step = fetch.on_response(status, location, content_length)
+        request fetch.url with fetch.request_headers() -> step = fetch.on_response(status,
+                 location, content_length, content_range=, etag=, last_modified=)
                  (no response: step = fetch.on_error(kind, detail))
-        ReadBody: write the body to NAME.part; at its clean end
-                  step = fetch.on_body_end(received), and when that is None (complete)
-                  rename NAME.part to NAME and fetch.on_saved(received, sha256);
+        ReadBody: write the body to NAME.part from step.offset (`PartFile(dir, job, step)`);
+                  at its clean end `part.finish(fetch)` asks fetch.on_body_end(received,
+                  sha256) and, when complete, renames it and calls fetch.on_saved(...);
                   a body cut short: step = fetch.body_failure(received, kind, detail)
-        RetryAfter: wait its seconds; FollowRedirect: go round again with fetch.url
+        RetryAfter: wait its seconds; FollowRedirect, StartAgain: go round again
     """
 
     def __init__(self, job: Job, policy: RetryPolicy) -> None:
@@ -235,39 +231,88 @@ class Fetch:
         self.status: int | None = None
         self.expected: int | None = None
         self.result: Result | None = None
+        disk = job.on_disk
+        self.keeps_part = disk is not None  # --continue: a part outlives a stopped run
+        self.part_size = disk.part_size if disk and disk.validator else 0
+        self.validator = disk.validator if disk else ""
+        self.offset = 0
 
-    def on_response(self, status: int, location: str | None, content_length: str | None) -> Step:
+    def request_headers(self) -> dict[str, str]:
+        """What this request adds to REQUEST_HEADERS: a resume's Range and If-Range, or
+        --check-remote's If-Modified-Since."""
+        disk = self.job.on_disk
+        if self.part_size > 0 and self.validator:
+            return {"Range": f"bytes={self.part_size}-", "If-Range": self.validator}
+        if disk is not None and disk.complete and self.job.check_remote and disk.modified:
+            return {"If-Modified-Since": disk.modified}
+        return {}
+
+    def on_response(
+        self,
+        status: int,
+        location: str | None,
+        content_length: str | None,
+        *,
+        content_range: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+    ) -> Step:
         self.status = status
         if status in REDIRECT_STATUSES:
             return self._redirect(location)
-        if 200 <= status < 300:
-            expected = _content_length(content_length)
-            self.expected = expected
-            return ReadBody(expected)
-        kind = Kind.SERVER_ERROR if status >= 500 else Kind.CLIENT_ERROR
-        return self._failed(Failure(kind, status_detail(status)))
+        if status == 304 and "If-Modified-Since" in self.request_headers():
+            self.result = replace(skipped_result(self.job), attempts=self.attempts)
+            return NotModified()
+        asked_range = self.part_size > 0
+        if asked_range and status in (206, 416):
+            start = header.range_start(content_range) if status == 206 else None
+            if start != self.part_size:  # not the rest of our part: all of it, afresh
+                self.part_size = 0
+                return StartAgain()
+        elif not 200 <= status < 300 or status == 206:
+            kind = Kind.SERVER_ERROR if status >= 500 else Kind.CLIENT_ERROR
+            return self._failed(Failure(kind, status_detail(status)))
+        length = header.content_length(content_length)
+        self.offset = self.part_size if status == 206 else 0
+        self.expected = None if length is None else self.offset + length
+        if status == 200 and self.keeps_part:
+            self.validator = header.strong_etag(etag) or (last_modified or "").strip()
+        # The server's time goes on the saved file only under --continue: --check-remote asks
+        # with it (parsing a date for every file of every run would cost for nothing).
+        modified = header.http_time(last_modified) if self.keeps_part else None
+        return ReadBody(length, self.offset, self.validator, self.keeps_part, modified)
 
     def on_error(self, kind: Kind, detail: str) -> Step:
         return self._failed(Failure(kind, detail))
 
-    def on_body_end(self, received: int) -> Step | None:
-        """The body ended cleanly after `received` bytes. None: complete, save it now;
-        otherwise it was short of Content-Length (retried like a cut connection)."""
+    def on_body_end(self, received: int, sha256: str = "") -> Step | None:
+        """The body ended cleanly; NAME.part holds `received` bytes. None: complete, save it
+        now; otherwise it was short of Content-Length (retried like a cut connection) or not
+        the checksum the job was given (final, and the part is not kept)."""
         if self.expected is not None and received != self.expected:
             detail = short_body_detail(received, self.expected, "connection closed")
-            return self._failed(Failure(Kind.INCOMPLETE, detail))
+            return self.body_failure(received, Kind.INCOMPLETE, detail, worded=True)
+        if self.job.sha256 and sha256 != self.job.sha256:
+            self.keeps_part, self.part_size = False, 0
+            return self._failed(
+                Failure(Kind.CHECKSUM, f"sha256 {sha256}, expected {self.job.sha256}")
+            )
         return None
 
     def on_saved(self, received: int, sha256: str = "") -> None:
         """The complete body is in place under its name."""
-        self.result = self._record(ok=True, received=received, sha256=sha256)
+        outcome = Outcome.RESUMED if self.offset else Outcome.SAVED
+        self.result = self._record(ok=True, received=received, sha256=sha256, outcome=outcome)
 
-    def body_failure(self, received: int, kind: Kind, detail: str) -> Step:
+    def body_failure(self, received: int, kind: Kind, detail: str, *, worded: bool = False) -> Step:
         """The body could not be read to its end. A timeout stays a timeout; any other error
-        after the response head is an incomplete body, however the connection ended."""
+        after the response head is an incomplete body, however the connection ended. Under
+        --continue the bytes received stay in the part, and the next attempt resumes."""
+        self.part_size = received if self.keeps_part and self.validator else 0
         if kind in (Kind.TIMEOUT, Kind.LOCAL, Kind.CANCELLED):
             return self._failed(Failure(kind, detail))
-        detail = short_body_detail(received, self.expected, detail)
+        if not worded:
+            detail = short_body_detail(received, self.expected, detail)
         return self._failed(Failure(Kind.INCOMPLETE, detail))
 
     def cancel(self) -> None:
@@ -299,6 +344,7 @@ class Fetch:
             self.redirects = 0
             self.status = None
             self.expected = None
+            self.offset = 0
             return RetryAfter(wait, failure)
         return self._give_up(failure)
 
@@ -307,20 +353,19 @@ class Fetch:
         return GiveUp(failure)
 
     def _record(
-        self, *, ok: bool, received: int = 0, sha256: str = "", failure: Failure | None = None
+        self,
+        *,
+        ok: bool,
+        received: int = 0,
+        sha256: str = "",
+        failure: Failure | None = None,
+        outcome: str = "",
     ) -> Result:
+        kind, detail = (failure.kind, failure.detail) if failure else (None, "")
         return Result(
-            self.job.url,
-            self.job.name,
-            ok,
-            self.status,
-            received,
-            self.attempts,
-            self.url,
-            failure and failure.kind,
-            failure.detail if failure else "",
-            sha256,
-        )
+            self.job.url, self.job.name, ok, self.status, received, self.attempts, self.url,
+            kind, detail, sha256, outcome, self.offset if ok else 0,
+        )  # fmt: skip
 
 
 def not_started(job: Job) -> Result:
@@ -330,10 +375,20 @@ def not_started(job: Job) -> Result:
     )
 
 
-def _content_length(value: str | None) -> int | None:
-    if value is None:
+def skipped(job: Job) -> Result | None:
+    """The record of a job --continue skips without a request: its complete file is there
+    (and has the checksum it must have), and --check-remote was not asked for."""
+    disk = job.on_disk
+    if disk is None or not disk.complete or job.check_remote:
         return None
-    text = value.strip()
-    if not text.isdigit():
-        return None
-    return int(text)
+    if job.sha256 and disk.sha256 != job.sha256:
+        return None  # fetched again, and replaced only if the new bytes match
+    return skipped_result(job)
+
+
+def skipped_result(job: Job) -> Result:
+    disk = job.on_disk or OnDisk()
+    return Result(
+        job.url, job.name, True, None, disk.size, 0, job.url, None, "", disk.sha256,
+        Outcome.SKIPPED, disk.size,
+    )  # fmt: skip

@@ -54,6 +54,11 @@ def run_in_process(argv: list[str]) -> int:
         (["-o", "{a_file}", "{url}"], "not a directory"),
         (["--model", "classic.nope", "{url}"], "unknown model"),
         (["--model", "classic.blocking", "{url}"], "does not serve download"),
+        (["--check-remote", "{url}"], "--check-remote needs -c/--continue"),
+        (["--checksums", "{missing}", "{url}"], "cannot read checksums"),
+        (["--checksums", "{bad_list}", "{url}"], "bad_list.txt:1: not a sha256sum line"),
+        (["--shard", "3/2", "{url}"], "K must be 1 to N"),
+        (["--limit-rate", "fast", "{url}"], "not a rate like 500K"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(

@@ -175,6 +175,7 @@ def test_a_clean_response_is_read_and_saved() -> None:
         attempts=1,
         final_url=JOB.url,
         sha256="ab",
+        outcome="saved",
     )
 
 

@@ -65,6 +65,8 @@ def test_json_document_has_every_record_in_input_order() -> None:
         "kind",
         "detail",
         "sha256",
+        "outcome",
+        "resumed_from",
     }
 
 
