@@ -55,9 +55,7 @@ def handoff_by_send(trace: Trace) -> None:
     a = A(trace)
     B(trace, a)
     a.close()
-
-
-# --8<-- [end:handoff_send]
+    # --8<-- [end:handoff_send]
 
 
 # --8<-- [start:handoff]
@@ -79,9 +77,7 @@ async def task_B(trace: Trace) -> None:
 async def handoff(trace: Trace) -> None:
     # B first: in §7, B() runs and A only runs when B calls next().
     await asyncio.gather(task_B(trace), task_A(trace))
-
-
-# --8<-- [end:handoff]
+    # --8<-- [end:handoff]
 
 
 # --8<-- [start:switch]
@@ -114,9 +110,7 @@ async def switch(trace: Trace) -> None:
     # test1 has returned; test2 still waits for a turn that never comes.
     gr2.cancel()
     await asyncio.gather(gr2, return_exceptions=True)
-
-
-# --8<-- [end:switch]
+    # --8<-- [end:switch]
 
 
 # --8<-- [start:spawn]
@@ -133,9 +127,7 @@ async def spawn(trace: Trace) -> None:
     await g1
     await g2
     await g3
-
-
-# --8<-- [end:spawn]
+    # --8<-- [end:spawn]
 
 
 # --8<-- [start:interleave]
@@ -150,9 +142,7 @@ async def interleave(trace: Trace) -> None:
     async with asyncio.TaskGroup() as group:
         for name in ("g1", "g2", "g3"):
             group.create_task(f_sleeping(trace, trace.rounds), name=name)
-
-
-# --8<-- [end:interleave]
+            # --8<-- [end:interleave]
 
 
 # --8<-- [start:starve]
@@ -177,9 +167,7 @@ async def starve(trace: Trace) -> None:
     for in_thread, title in ((False, catalog.STARVE_IN_LOOP), (True, catalog.STARVE_IN_THREAD)):
         trace.phase(title)
         await asyncio.gather(ticker(trace), cruncher(trace, in_thread))
-
-
-# --8<-- [end:starve]
+        # --8<-- [end:starve]
 
 
 _RUNNERS = {demo.__name__: demo for demo in (handoff, switch, spawn, interleave, starve)}
