@@ -42,7 +42,7 @@ from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import StaticSite
+from rosetta.protocol.static import site_for
 
 # Answer `data` on `sock`; False when the connection must now be closed.
 Answer = Callable[[socket.socket, bytes], bool]
@@ -66,7 +66,7 @@ def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
 def serve_http(
     host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
 ) -> None:
-    site = StaticSite(root)
+    site = site_for(root)
 
     def new_client() -> Answer:
         conn = HTTPConnection()

@@ -10,7 +10,7 @@ objects, middleware), more than `modern.protocol`'s bytes-in/bytes-out, in excha
 framework: routing, middleware, conditional and range requests done by `web.FileResponse`.
 
 The application is `rosetta.adapters.aiohttp_web.make_app`: one route whose handler asks
-`StaticSite.resolve` which file a target names (exactly as every other model does) and lets
+`StaticSite.choose` which file answers a request (exactly as every other model does) and lets
 `web.FileResponse` send it. This module only runs it: an `AppRunner` on the listening socket
 `--workers` gives, until SIGINT or SIGTERM, with aiohttp's per-request tracebacks cut to one
 line on stderr. What still differs from the byte-identical models is listed, with why, in

@@ -24,6 +24,7 @@ from pathlib import Path
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
+from rosetta.protocol.static import StaticSite
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
 
@@ -148,6 +149,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="print nothing but the ready line",
     )
     serve.set_defaults(handler=cmd_serve, volume=NORMAL)
+    add_http_site_options(serve)
 
     chosen = next((word for word in argv if not word.startswith("-")), None)
     for name, feature in FEATURE_COMMANDS.items():
@@ -221,6 +223,39 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# -- the static site's features: options of `serve http` ----------------------------------
+
+HTTP_SITE_OPTIONS = ("listing", "listing_hidden")
+
+
+def add_http_site_options(serve: argparse.ArgumentParser) -> None:
+    site = serve.add_argument_group("static site (http only)")
+    site.add_argument(
+        "--listing",
+        action="store_true",
+        help="list a directory without index.html (HTML, or JSON for Accept: application/json)",
+    )
+    site.add_argument(
+        "--listing-hidden", action="store_true", help="show dot files in listings too"
+    )
+
+
+def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
+    """The site `serve http` serves, with the features the command line turned on."""
+    return StaticSite(root, listing=args.listing, listing_hidden=args.listing_hidden)
+
+
+def echo_refusing_http_options(args: argparse.Namespace) -> str | None:
+    """The first static-site option given to `serve echo`, as spelled on the command line."""
+    for name in HTTP_SITE_OPTIONS:
+        if getattr(args, name):
+            return "--" + name.replace("_", "-")
+    return None
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     job: str = args.job
     model = find_model(args.model or registry.DEFAULT_MODEL[job], job)
@@ -238,11 +273,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options[name] = value
 
     root: Path | None = None
+    site: StaticSite | None = None
     if job == "http":
         root = (args.root or BUNDLED_SITE).expanduser()
         if not root.is_dir():
             return fail(f"document root {str(root)!r} is not a directory")
         root = root.resolve()
+        site = http_site(args, root)
+    elif (refused := echo_refusing_http_options(args)) is not None:
+        return fail(f"{refused} is an option of `serve http`, not of echo")
 
     _, module = load_model(model.name, job)
 
@@ -262,7 +301,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if job == "echo":
             module.serve_echo(args.host, port, ready=ready, console=console, **options)
         else:
-            module.serve_http(args.host, port, root, ready=ready, console=console, **options)
+            module.serve_http(args.host, port, site, ready=ready, console=console, **options)
     except KeyboardInterrupt:
         pass
     except OSError as error:

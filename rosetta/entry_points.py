@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rosetta.console import Console
-from rosetta.protocol.static import StaticSite
+from rosetta.protocol.static import site_for
 
 Ready = Callable[[tuple], None]
 ServeEcho = Callable[..., None]
@@ -52,6 +52,6 @@ def http_entry_point(run_http: Callable[..., None]) -> ServeHttp:
         console: Console,
         **options: Any,
     ) -> None:
-        run_http(host, port, StaticSite(root), ready, console, **options)
+        run_http(host, port, site_for(root), ready, console, **options)
 
     return serve_http

@@ -3,12 +3,15 @@
 
     gunicorn 'rosetta.adapters.aiohttp_web:make_app("./html")' -k aiohttp.GunicornUVLoopWebWorker
 
-One decision is kept in the project's own code: which file a target names.
-`rosetta.protocol.static.StaticSite.resolve` maps the target (percent-decoding, `/` and
-directories to `index.html`, every traversal refused, symlinks only inside the root), exactly
-as for every other model; `web.FileResponse` then serves that file the aiohttp way, with its
-own conditional and range handling. (`router.add_static` would serve the same files, but
-answers directories with 403, `//file` with 404, and reads through a thread per request.)
+One decision is kept in the project's own code: which file answers a request.
+`rosetta.protocol.static.StaticSite.choose` maps the target (percent-decoding, `/` and
+directories to `index.html`, every traversal refused, symlinks only inside the root) and picks
+a precompressed sibling the request accepts, exactly as for every other model; redirects,
+listings and errors come back as whole plans. `web.FileResponse` then serves the chosen file
+the aiohttp way, with its own conditional and range handling, and is kept from choosing
+siblings of its own (it would otherwise look for `.br` and `.gz` beside any file).
+(`router.add_static` would serve the same files, but answers directories with 403, `//file`
+with 404, and reads through a thread per request.)
 Refusals (a head over the limits, a method other than GET and HEAD, a target with no file)
 are the `ResponsePlan`s every model sends, handed to aiohttp as status and header pairs. What
 still differs from the byte-identical models is listed, with why, in
@@ -20,6 +23,8 @@ from __future__ import annotations
 import os
 
 from aiohttp import web
+from aiohttp.abc import AbstractStreamWriter
+from multidict import CIMultiDict
 
 from rosetta.adapters import document_root
 from rosetta.protocol.http import (
@@ -27,12 +32,13 @@ from rosetta.protocol.http import (
     MAX_HEADER_BYTES,
     MAX_HEADER_COUNT,
     MAX_REQUEST_LINE,
+    Request,
     fields_size,
     head_refusal,
     method_not_allowed,
 )
 from rosetta.protocol.response import ResponsePlan
-from rosetta.protocol.static import StaticSite, content_type
+from rosetta.protocol.static import StaticSite
 
 SITE_KEY = web.AppKey("site", StaticSite)
 # aiohttp's parser answers 400 to anything over its limits. Set them at twice ours, so a head
@@ -69,11 +75,31 @@ async def static_file(request: web.Request) -> web.StreamResponse:
         return _plan_response(site.respond(refused))
     if request.method not in ALLOWED_METHODS:
         return _plan_response(site.respond(method_not_allowed(request.method, keep_alive=True)))
-    found = site.resolve(request.raw_path.encode("utf-8", "surrogateescape"))
-    if isinstance(found, int):
-        return _plan_response(site.error(found, keep_alive=True))
-    path, _ = found
-    return web.FileResponse(path, headers={"Content-Type": content_type(path).decode("ascii")})
+    version = request.version
+    event = Request(
+        request.method,
+        request.raw_path.encode("utf-8", "surrogateescape"),
+        f"{version.major}.{version.minor}",
+        tuple((name.lower(), value) for name, value in headers),
+        keep_alive=True,
+    )
+    chosen = site.choose(event)
+    if isinstance(chosen, ResponsePlan):
+        return _plan_response(chosen)
+    fields = {"Content-Type": chosen.media_type.decode("ascii")}
+    if chosen.encoding is not None:
+        fields |= {"Content-Encoding": chosen.encoding, "Vary": "Accept-Encoding"}
+    return _ChosenFile(chosen.path, headers=fields)
+
+
+class _ChosenFile(web.FileResponse):
+    """`web.FileResponse` for exactly the file StaticSite chose: it is shown the request
+    without Accept-Encoding, so it never swaps in a sibling of its own choosing."""
+
+    async def prepare(self, request: web.BaseRequest) -> AbstractStreamWriter | None:
+        headers = CIMultiDict(request.headers)
+        headers.popall("Accept-Encoding", None)
+        return await super().prepare(request.clone(headers=headers))
 
 
 def _plan_response(plan: ResponsePlan) -> web.Response:
