@@ -260,7 +260,7 @@ class StaticSite:
         last_modified = formatdate(int(info.st_mtime), usegmt=True).encode("ascii")
         validators: Headers = ((b"Last-Modified", last_modified), (b"ETag", etag))
         if file.encoding is not None:
-            validators += (_VARY_ENCODING,)  # a cache must know the 304 is for one coding
+            validators += (_VARY_ENCODING,)  # on the 304 too: it is the answer for one coding
         keep_alive, version = request.keep_alive, request.http_version
 
         if not_modified(request, etag, int(info.st_mtime)):
@@ -275,7 +275,7 @@ class StaticSite:
         status, start, length = HTTPStatus.OK, 0, size
         headers: list[tuple[bytes, bytes]] = [(b"Content-Type", file.media_type)]
         if file.encoding is not None:
-            headers += ((b"Content-Encoding", file.encoding.encode("ascii")), _VARY_ENCODING)
+            headers.append((b"Content-Encoding", file.encoding.encode("ascii")))
         byte_range = requested_range(request, size, etag, last_modified)
         if byte_range == UNSATISFIABLE:
             return self.error(
