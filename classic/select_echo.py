@@ -51,7 +51,7 @@ SEND_TIMEOUT = 30.0
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    def new_client() -> Answer:
+    def new_client(peer: object = None) -> Answer:
         session = EchoSession()
 
         def answer(sock: socket.socket, data: bytes) -> bool:
@@ -68,13 +68,13 @@ def serve_http(
 ) -> None:
     site = site_for(root)
 
-    def new_client() -> Answer:
+    def new_client(peer: object = None) -> Answer:
         conn = HTTPConnection()
 
         def answer(sock: socket.socket, data: bytes) -> bool:
             conn.receive_data(data)
             for event in conn.events():
-                plan = site.respond(event)
+                plan = site.respond(event, peer)
                 send_plan(sock, plan)
                 if not plan.keep_alive:
                     return False
@@ -162,7 +162,7 @@ def _accept(
     client.settimeout(SEND_TIMEOUT)
     console.event(f"now serving [{show_peer(addr)}]")
     inputs.append(client)
-    answers[client] = new_client()
+    answers[client] = new_client(addr)
     addresses[client] = addr
 
 

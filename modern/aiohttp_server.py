@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from modern._runtime import GRACE_SECONDS, Connections, http_entry_point
-from rosetta.adapters.aiohttp_web import app_for
+from rosetta.adapters.aiohttp_web import access_log_arguments, app_for
 from rosetta.console import Console
 from rosetta.protocol.static import StaticSite
 
@@ -49,7 +49,10 @@ async def accepting(
     ends them within the grace time at `cleanup`."""
     _quiet_aiohttp_logs()
     runner = web.AppRunner(
-        app_for(site), handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
+        app_for(site),
+        handle_signals=False,
+        shutdown_timeout=GRACE_SECONDS,
+        **access_log_arguments(site),  # type: ignore[arg-type]
     )
     await runner.setup()
     try:

@@ -20,13 +20,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
-from rosetta.protocol.static import StaticSite
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
+
+if TYPE_CHECKING:
+    from rosetta.protocol.static import StaticSite
 
 __all__ = ["BUNDLED_SITE", "build_parser", "main", "markdown_model_table", "module_main"]
 
@@ -225,7 +228,9 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 # -- the static site's features: options of `serve http` ----------------------------------
 
-HTTP_SITE_OPTIONS = ("listing", "listing_hidden")
+HTTP_SITE_OPTIONS = ("listing", "listing_hidden", "access_log", "log_format")
+LOG_FORMATS = ("common", "combined")  # rosetta.protocol.access_log.FORMATS
+STDOUT = "-"
 
 
 def add_http_site_options(serve: argparse.ArgumentParser) -> None:
@@ -238,11 +243,41 @@ def add_http_site_options(serve: argparse.ArgumentParser) -> None:
     site.add_argument(
         "--listing-hidden", action="store_true", help="show dot files in listings too"
     )
+    site.add_argument(
+        "--access-log",
+        metavar="PATH|-",
+        help="append a line per response to PATH (- for standard output, after the ready line;"
+        " the console's messages then go to standard error); SIGHUP reopens it",
+    )
+    site.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="access-log line format (default combined)",
+    )
 
 
 def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
     """The site `serve http` serves, with the features the command line turned on."""
-    return StaticSite(root, listing=args.listing, listing_hidden=args.listing_hidden)
+    from rosetta.access_log import AccessLog, LoggingSite
+    from rosetta.protocol.static import StaticSite
+
+    features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
+    if args.access_log is None:
+        if args.log_format is not None:
+            raise UsageError("--log-format needs --access-log")
+        return StaticSite(root, **features)
+    log = AccessLog(args.access_log, args.log_format or "combined")
+    # Until the serving process opens the log itself: a path that cannot be written fails now.
+    if args.access_log != STDOUT:
+        try:
+            os.close(os.open(args.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as error:
+            message = f"cannot write the access log {args.access_log!r}: {error.strerror}"
+            raise UsageError(message) from None
+    # The supervisor of --workers, and a parent whose children log, must not die of SIGHUP;
+    # each serving process installs its own handler, which reopens the log.
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    return LoggingSite(root, access_log=log, **features)
 
 
 def echo_refusing_http_options(args: argparse.Namespace) -> str | None:
@@ -286,7 +321,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _, module = load_model(model.name, job)
 
     port = DEFAULT_PORTS[job] if args.port is None else args.port
-    console = Console(args.volume)
+    # With the access log on standard output, the console's messages go to standard error.
+    console = Console(args.volume, sys.stderr if args.access_log == STDOUT else None)
     listening = False
 
     def ready(sockname: tuple) -> None:

@@ -104,7 +104,13 @@ class StaticSite:
 
     # -- the one entry point -------------------------------------------------------------
 
-    def respond(self, event: Event) -> ResponsePlan:
+    def respond(self, event: Event, peer: object = None) -> ResponsePlan:
+        """The answer to `event`; `peer` (the client's socket address) is for the access log
+        (`rosetta.access_log.LoggingSite`)."""
+        return self.plan(event)
+
+    def plan(self, event: Event) -> ResponsePlan:
+        """The answer to `event`, never logged: for servers that log in their own way."""
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
