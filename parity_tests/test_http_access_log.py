@@ -5,7 +5,9 @@ of requests is followed at once by SIGTERM."""
 from __future__ import annotations
 
 import re
+import signal
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 from parity_tests.clients import connect, raw_get, recv_until_eof, request, wait_until
 from parity_tests.conftest import Impl, Site, impl_params
 from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from rosetta.access_log import FLUSH_SECONDS
 
 REFERENCE_MODEL = "classic.blocking"
 REQUESTS = [
@@ -119,3 +122,57 @@ def test_a_burst_then_sigterm_loses_no_line(burst_server: tuple) -> None:
     lines = _lines(log)
     assert len(lines) == BURST_CONNECTIONS * BURST_PER_CONNECTION
     assert all(b'"GET /hello.txt HTTP/1.1" 200 140 ' in line for line in lines)
+
+
+@pytest.mark.parametrize("model", ["modern.protocol", "classic.threads"])
+def test_sighup_reopens_the_log(model: str, site: Site, tmp_path: Path) -> None:
+    log, rotated = tmp_path / "access.log", tmp_path / "access.log.1"
+    server = start_server("http", model, root=site.root, extra=("--access-log", str(log)))
+    try:
+        request(server.address, REQUESTS[0])
+        assert wait_until(lambda: len(_lines(log)) == 1, timeout=5.0)
+        log.rename(rotated)  # what logrotate does, before it signals
+        server.proc.send_signal(signal.SIGHUP)
+        # The file is opened anew (created) at the next flush, within a second.
+        assert wait_until(log.exists, timeout=5.0)
+        request(server.address, REQUESTS[2])
+        assert wait_until(lambda: len(_lines(log)) >= 1, timeout=5.0)
+    finally:
+        assert_clean_stop(server)
+    assert b'"GET /sub/ HTTP/1.1"' in _lines(log)[-1]
+    assert b'"GET /hello.txt HTTP/1.1"' in _lines(rotated)[0]
+
+
+def test_a_log_on_standard_output_comes_after_the_ready_line(site: Site) -> None:
+    server = start_server(
+        "http", "classic.threads", root=site.root, extra=("--access-log", "-", "--verbose")
+    )
+    try:
+        request(server.address, REQUESTS[0])
+        assert wait_until(
+            lambda: b'"GET /hello.txt' in server.stdout_path.read_bytes(), timeout=5.0
+        )
+    finally:
+        assert_clean_stop(server)
+    lines = server.stdout_path.read_bytes().splitlines()
+    assert lines[0].startswith(b"rosetta: listening on http://")
+    assert all(b'" 200 140 ' in line for line in lines[1:]) and len(lines) == 2
+    assert "now serving" in server.stderr()  # the console's messages, moved to stderr
+
+
+def test_sighup_to_the_supervisor_reopens_every_worker_log(site: Site, tmp_path: Path) -> None:
+    log, rotated = tmp_path / "access.log", tmp_path / "access.log.1"
+    extra = ("--workers", "2", "--access-log", str(log))
+    server = start_server("http", "modern.protocol", root=site.root, extra=extra)
+    try:
+        log.write_bytes(b"")
+        log.rename(rotated)
+        server.proc.send_signal(signal.SIGHUP)
+        assert wait_until(log.exists, timeout=5.0)
+        time.sleep(2 * FLUSH_SECONDS)  # every worker's next flush, where it reopens
+        for _ in range(20):  # new connections, spread by the kernel over both workers
+            request(server.address, REQUESTS[0])
+        assert wait_until(lambda: len(_lines(log)) == 20, timeout=5.0)
+    finally:
+        assert_clean_stop(server)
+    assert _lines(rotated) == []

@@ -12,6 +12,7 @@ only when that sub-command is on the command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -274,10 +275,22 @@ def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
         except OSError as error:
             message = f"cannot write the access log {args.access_log!r}: {error.strerror}"
             raise UsageError(message) from None
-    # The supervisor of --workers, and a parent whose children log, must not die of SIGHUP;
-    # each serving process installs its own handler, which reopens the log.
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # A process that serves replaces this with its own handler, which reopens the log; the
+    # supervisor of --workers keeps it, and passes the signal on to every worker.
+    signal.signal(signal.SIGHUP, _pass_signal_to_children)
     return LoggingSite(root, access_log=log, **features)
+
+
+def _pass_signal_to_children(signum: int, frame: object) -> None:
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(word) for word in listed.read().split()]
+    except OSError:
+        return  # no /proc: each worker can still be signalled on its own
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
 
 
 def echo_refusing_http_options(args: argparse.Namespace) -> str | None:
