@@ -9,6 +9,8 @@ here: a file without a sibling the client accepts is sent as it is.
 
 from __future__ import annotations
 
+import functools
+
 # (coding, the sibling's suffix), in our order of preference.
 PRECOMPRESSED: tuple[tuple[str, str], ...] = (("br", ".br"), ("zstd", ".zst"), ("gzip", ".gz"))
 _PREFERENCE = {coding: rank for rank, (coding, _) in enumerate(PRECOMPRESSED)}
@@ -28,6 +30,7 @@ def _weight(parameters: list[str]) -> float | None:
     return 1.0
 
 
+@functools.lru_cache(maxsize=256)  # browsers send a handful of distinct values, every time
 def acceptable_encodings(header: bytes | None) -> tuple[str, ...]:
     """The precompressed codings `header` accepts, best first (empty: send the file itself)."""
     if not header:
