@@ -82,7 +82,7 @@ def http_conversation(
             data = sock.recv(HTTP_RECV_SIZE)
             conn.receive_data(data)
             for request in conn.events():
-                plan = site.respond(request)
+                plan = site.respond(request, addr)
                 if console.verbose:
                     console.data(f"recv[{peer}]:{request!r} -> {plan.status}")
                 send_plan(sock, plan)

@@ -32,7 +32,7 @@ class Replies(Protocol):
 class EchoReplies:
     recv_size = COURSE_RECV_SIZE
 
-    def __init__(self) -> None:
+    def __init__(self, peer: object = None) -> None:
         self._session = EchoSession()
 
     def receive(self, data: bytes, outbox: Outbox) -> None:
@@ -44,17 +44,17 @@ class HttpReplies:
     # correct here (the parser reassembles), a larger one reads a request in one call.
     recv_size = HTTP_RECV_SIZE
 
-    def __init__(self, site: StaticSite) -> None:
-        self._site = site
+    def __init__(self, site: StaticSite, peer: object = None) -> None:
+        self._site, self._peer = site, peer
         self._conn = HTTPConnection()
 
     def receive(self, data: bytes, outbox: Outbox) -> None:
         self._conn.receive_data(data)
         for event in self._conn.events():
-            outbox.put_plan(self._site.respond(event))
+            outbox.put_plan(self._site.respond(event, self._peer))
 
 
-RepliesFactory = Callable[[], Replies]
+RepliesFactory = Callable[[object], Replies]  # given the peer's address
 # A model's loop: serve(host, port, ready, console, new_replies, **model_options).
 Serve = Callable[..., None]
 
@@ -66,6 +66,6 @@ def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
             host, port, ready, console, EchoReplies, **options
         ),
         lambda host, port, site, ready, console, **options: serve(
-            host, port, ready, console, lambda: HttpReplies(site), **options
+            host, port, ready, console, lambda peer=None: HttpReplies(site, peer), **options
         ),
     )

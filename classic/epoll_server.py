@@ -112,7 +112,7 @@ class EpollServer:
             self.connections[fd] = client
             self.addresses[fd] = addr
             self.outboxes[fd] = Outbox()
-            self.replies[fd] = self.new_replies()
+            self.replies[fd] = self.new_replies(addr)
             self.masks[fd] = select.EPOLLIN | self.trigger_flag
             self.epoll.register(fd, self.masks[fd])
             self.console.event(f"new client {show_peer(addr)}")

@@ -88,7 +88,7 @@ def _one_turn(server_socket: socket.socket, console: Console, new_replies: Repli
         client_socket.setblocking(False)
         console.event(f"now serving [{show_peer(client_addr)}]")
         g_socketList.append((client_socket, client_addr))
-        g_clientState[client_socket] = ClientState(new_replies(), Outbox())
+        g_clientState[client_socket] = ClientState(new_replies(client_addr), Outbox())
         did_work = True
 
     to_delete: list[tuple[socket.socket, object]] = []

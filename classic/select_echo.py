@@ -42,7 +42,7 @@ from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
 from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import StaticSite
+from rosetta.protocol.static import site_for
 
 # Answer `data` on `sock`; False when the connection must now be closed.
 Answer = Callable[[socket.socket, bytes], bool]
@@ -51,7 +51,7 @@ SEND_TIMEOUT = 30.0
 
 
 def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    def new_client() -> Answer:
+    def new_client(peer: object = None) -> Answer:
         session = EchoSession()
 
         def answer(sock: socket.socket, data: bytes) -> bool:
@@ -66,15 +66,15 @@ def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
 def serve_http(
     host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
 ) -> None:
-    site = StaticSite(root)
+    site = site_for(root)
 
-    def new_client() -> Answer:
+    def new_client(peer: object = None) -> Answer:
         conn = HTTPConnection()
 
         def answer(sock: socket.socket, data: bytes) -> bool:
             conn.receive_data(data)
             for event in conn.events():
-                plan = site.respond(event)
+                plan = site.respond(event, peer)
                 send_plan(sock, plan)
                 if not plan.keep_alive:
                     return False
@@ -166,7 +166,7 @@ def _accept(
     client.settimeout(SEND_TIMEOUT)
     console.event(f"now serving [{show_peer(addr)}]")
     inputs.append(client)
-    answers[client] = new_client()
+    answers[client] = new_client(addr)
     addresses[client] = addr
 
 

@@ -83,7 +83,7 @@ def _serve(
                     if client is not None:
                         input_list.append(client[0])
                         message_queue[client[0]] = Outbox()
-                        replies[client[0]] = new_replies()
+                        replies[client[0]] = new_replies(client[1])
                         addresses[client[0]] = client[1]
                     continue
                 if sock not in message_queue:

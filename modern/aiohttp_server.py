@@ -10,7 +10,7 @@ objects, middleware), more than `modern.protocol`'s bytes-in/bytes-out, in excha
 framework: routing, middleware, conditional and range requests done by `web.FileResponse`.
 
 The application is `rosetta.adapters.aiohttp_web.make_app`: one route whose handler asks
-`StaticSite.resolve` which file a target names (exactly as every other model does) and lets
+`StaticSite.choose` which file answers a request (exactly as every other model does) and lets
 `web.FileResponse` send it. This module only runs it: an `AppRunner` on the listening socket
 `--workers` gives, until SIGINT or SIGTERM, with aiohttp's per-request tracebacks cut to one
 line on stderr. What still differs from the byte-identical models is listed, with why, in
@@ -36,7 +36,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from modern._runtime import GRACE_SECONDS, Connections, http_entry_point
-from rosetta.adapters.aiohttp_web import app_for
+from rosetta.adapters.aiohttp_web import access_log_arguments, app_for
 from rosetta.console import Console
 from rosetta.protocol.static import StaticSite
 
@@ -50,7 +50,10 @@ async def accepting(
     ends them within the grace time at `cleanup`."""
     _quiet_aiohttp_logs()
     runner = web.AppRunner(
-        app_for(site), handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
+        app_for(site),
+        handle_signals=False,
+        shutdown_timeout=GRACE_SECONDS,
+        **access_log_arguments(site),  # type: ignore[arg-type]
     )
     await runner.setup()
     try:

@@ -127,7 +127,7 @@ class HTTPProtocol(TransportConnection):
         transport = self._transport
         assert conn is not None and transport is not None
         for event in conn.events():
-            plan = self._site.respond(event)
+            plan = self._site.respond(event, transport.get_extra_info("peername"))
             body = plan.body
             if isinstance(body, FileSlice):
                 self._start_file(plan.head, body, plan.keep_alive)

@@ -55,7 +55,7 @@ def http_client(site: StaticSite) -> Handler:
             conn.receive_data(await event_loop.sock_recv(client, READ_SIZE))
             with connection:
                 for request in conn.events():
-                    plan = site.respond(request)
+                    plan = site.respond(request, client.getpeername())
                     if isinstance(plan.body, FileSlice):
                         await event_loop.sock_sendall(client, plan.head)
                         await _send_file_slice(event_loop, client, plan.body)

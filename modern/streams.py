@@ -49,7 +49,7 @@ def http_client(site: StaticSite) -> Handler:
             conn.receive_data(data)
             with connection:
                 for request in conn.events():
-                    plan = site.respond(request)
+                    plan = site.respond(request, writer.get_extra_info("peername"))
                     if isinstance(plan.body, FileSlice):
                         writer.write(plan.head)
                         for chunk in iter_file_slice(plan.body):

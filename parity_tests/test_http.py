@@ -76,7 +76,6 @@ def test_content_type_from_extension(
     [
         "/",
         "/sub/",
-        "/sub",
         "/index.html?x=1&y=2",
         "/space%20name.txt",
         "/caf%C3%A9.txt",
@@ -88,7 +87,6 @@ def test_targets_that_name_files(http_server: ServerProcess, site: Site, target:
     expected = {
         "/": "index.html",
         "/sub/": "sub/index.html",
-        "/sub": "sub/index.html",
         "/index.html?x=1&y=2": "index.html",
         "/space%20name.txt": "space name.txt",
         "/caf%C3%A9.txt": "caf\u00e9.txt",
@@ -127,6 +125,18 @@ def test_404_has_a_body_and_a_length(http_server: ServerProcess) -> None:
 
 def test_directory_without_index_is_404(http_server: ServerProcess) -> None:
     assert get(http_server.address, "/noindex/").status == 404
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [("/sub", "/sub/"), ("/sub?q=1", "/sub/?q=1"), ("//sub", "/sub/"), ("/noindex", "/noindex/")],
+)
+def test_directory_without_its_slash_is_redirected(
+    http_server: ServerProcess, target: str, location: str
+) -> None:
+    response = get(http_server.address, target)
+    assert response.status == 301
+    assert response.header("Location") == location
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"])
@@ -308,6 +318,8 @@ IDENTICAL_CASES = {
     "416": raw_get("/hello.txt", "Range: bytes=999-"),
     "traversal": raw_get("/../secret.txt"),
     "query": raw_get("/sub/?q=1"),
+    "redirect": raw_get("/sub?q=1"),
+    "head-redirect": raw_get("/sub", method="HEAD"),
 }
 
 

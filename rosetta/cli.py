@@ -12,6 +12,7 @@ only when that sub-command is on the command line.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
@@ -20,12 +21,16 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
+
+if TYPE_CHECKING:
+    from rosetta.protocol.static import StaticSite
 
 __all__ = ["BUNDLED_SITE", "build_parser", "main", "markdown_model_table", "module_main"]
 
@@ -148,6 +153,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="print nothing but the ready line",
     )
     serve.set_defaults(handler=cmd_serve, volume=NORMAL)
+    add_http_site_options(serve)
 
     chosen = next((word for word in argv if not word.startswith("-")), None)
     for name, feature in FEATURE_COMMANDS.items():
@@ -221,6 +227,83 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# -- the static site's features: options of `serve http` ----------------------------------
+
+HTTP_SITE_OPTIONS = ("listing", "listing_hidden", "access_log", "log_format")
+LOG_FORMATS = ("common", "combined")  # rosetta.protocol.access_log.FORMATS
+STDOUT = "-"
+
+
+def add_http_site_options(serve: argparse.ArgumentParser) -> None:
+    site = serve.add_argument_group("static site (http only)")
+    site.add_argument(
+        "--listing",
+        action="store_true",
+        help="list a directory without index.html (HTML, or JSON for Accept: application/json)",
+    )
+    site.add_argument(
+        "--listing-hidden", action="store_true", help="show dot files in listings too"
+    )
+    site.add_argument(
+        "--access-log",
+        metavar="PATH|-",
+        help="append a line per response to PATH (- for standard output, after the ready line;"
+        " the console's messages then go to standard error); SIGHUP reopens it",
+    )
+    site.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="access-log line format (default combined)",
+    )
+
+
+def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
+    """The site `serve http` serves, with the features the command line turned on."""
+    from rosetta.access_log import AccessLog, LoggingSite
+    from rosetta.protocol.static import StaticSite
+
+    features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
+    if args.access_log is None:
+        if args.log_format is not None:
+            raise UsageError("--log-format needs --access-log")
+        return StaticSite(root, **features)
+    log = AccessLog(args.access_log, args.log_format or "combined")
+    # Until the serving process opens the log itself: a path that cannot be written fails now.
+    if args.access_log != STDOUT:
+        try:
+            os.close(os.open(args.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as error:
+            message = f"cannot write the access log {args.access_log!r}: {error.strerror}"
+            raise UsageError(message) from None
+    # A process that serves replaces this with its own handler, which reopens the log; the
+    # supervisor of --workers keeps it, and passes the signal on to every worker.
+    signal.signal(signal.SIGHUP, _pass_signal_to_children)
+    return LoggingSite(root, access_log=log, **features)
+
+
+def _pass_signal_to_children(signum: int, frame: object) -> None:
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(word) for word in listed.read().split()]
+    except OSError:
+        return  # no /proc: each worker can still be signalled on its own
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
+
+
+def echo_refusing_http_options(args: argparse.Namespace) -> str | None:
+    """The first static-site option given to `serve echo`, as spelled on the command line."""
+    for name in HTTP_SITE_OPTIONS:
+        if getattr(args, name):
+            return "--" + name.replace("_", "-")
+    return None
+
+
+# -- serve ---------------------------------------------------------------------------------
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     job: str = args.job
     model = find_model(args.model or registry.DEFAULT_MODEL[job], job)
@@ -238,16 +321,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options[name] = value
 
     root: Path | None = None
+    site: StaticSite | None = None
     if job == "http":
         root = (args.root or BUNDLED_SITE).expanduser()
         if not root.is_dir():
             return fail(f"document root {str(root)!r} is not a directory")
         root = root.resolve()
+        site = http_site(args, root)
+    elif (refused := echo_refusing_http_options(args)) is not None:
+        return fail(f"{refused} is an option of `serve http`, not of echo")
 
     _, module = load_model(model.name, job)
 
     port = DEFAULT_PORTS[job] if args.port is None else args.port
-    console = Console(args.volume)
+    # With the access log on standard output, the console's messages go to standard error.
+    console = Console(args.volume, sys.stderr if args.access_log == STDOUT else None)
     listening = False
 
     def ready(sockname: tuple) -> None:
@@ -262,7 +350,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if job == "echo":
             module.serve_echo(args.host, port, ready=ready, console=console, **options)
         else:
-            module.serve_http(args.host, port, root, ready=ready, console=console, **options)
+            module.serve_http(args.host, port, site, ready=ready, console=console, **options)
     except KeyboardInterrupt:
         pass
     except OSError as error:

@@ -21,8 +21,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from rosetta.access_log import serving
 from rosetta.console import Console
-from rosetta.protocol.static import StaticSite
 
 Ready = Callable[[tuple], None]
 ServeEcho = Callable[..., None]
@@ -52,6 +52,7 @@ def http_entry_point(run_http: Callable[..., None]) -> ServeHttp:
         console: Console,
         **options: Any,
     ) -> None:
-        run_http(host, port, StaticSite(root), ready, console, **options)
+        with serving(root) as site:
+            run_http(host, port, site, ready, console, **options)
 
     return serve_http

@@ -6,7 +6,14 @@ the path is percent-decoded, its query string ignored, `/` and directories mean 
 the root are all 404, and never a byte from outside the root is served. Responses carry
 `Content-Type`, `Content-Length`, `Last-Modified` and `ETag`, answer conditional requests with
 304 and a single `Range` with 206 or 416 (`rosetta.protocol.conditional`); HEAD is GET
-without the body.
+without the body. A directory named without its trailing slash is redirected (301) to the
+name with it, so relative links in its page resolve inside it; a directory without
+`index.html` is 404, or its listing when the site lists (`rosetta.protocol.listing`).
+
+A file with a precompressed sibling (`style.css.br`, `.zst`, `.gz`) that the request's
+`Accept-Encoding` accepts is answered with the sibling's bytes, its own ETag, Last-Modified,
+range and 304, the original's media type, `Content-Encoding` and `Vary: Accept-Encoding`
+(`rosetta.protocol.encodings`).
 
 Small files are planned with their bytes in memory; larger ones as a `FileSlice` that the
 driver sends in its own way. A plain GET's 200 is remembered and reused while the file stays
@@ -18,13 +25,16 @@ from __future__ import annotations
 import os
 import stat
 import weakref
+from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 import httptools
 
+from rosetta.protocol import listing
 from rosetta.protocol.conditional import UNSATISFIABLE, not_modified, requested_range
+from rosetta.protocol.encodings import SUFFIXES, acceptable_encodings
 from rosetta.protocol.files import FileSlice, content_type, file_identity
 from rosetta.protocol.http import Event, ProtocolError, Request
 from rosetta.protocol.known_files import KnownFiles
@@ -34,9 +44,11 @@ INLINE_LIMIT = 64 * 1024
 _INLINE_CACHE_ENTRIES = 256
 # Requests with these headers get an answer that depends on more than the file: never cached.
 _VARYING_HEADERS = frozenset({b"range", b"if-range", b"if-none-match", b"if-modified-since"})
+_VARY_ENCODING = (b"Vary", b"Accept-Encoding")
 # Errors after which the connection is still in a known state; all others close it.
 _KEEP_ALIVE_ERRORS = frozenset(
     {
+        HTTPStatus.MOVED_PERMANENTLY,
         HTTPStatus.NOT_FOUND,
         HTTPStatus.METHOD_NOT_ALLOWED,
         HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
@@ -44,13 +56,42 @@ _KEEP_ALIVE_ERRORS = frozenset(
 )
 
 
-class StaticSite:
-    """A document root and everything needed to answer requests for it."""
+@dataclass(frozen=True, slots=True)
+class ChosenFile:
+    """The file a request is answered with: `path` (the file asked for, or its precompressed
+    sibling), its stat, the media type of the file asked for, and the coding if a sibling."""
 
-    def __init__(self, root: str | os.PathLike[str], *, inline_limit: int = INLINE_LIMIT) -> None:
+    path: str
+    info: os.stat_result
+    media_type: bytes
+    encoding: str | None = None
+
+
+def site_for(root: str | os.PathLike[str] | StaticSite) -> StaticSite:
+    """`root` itself if it is already a site (made with options), else the plain site of it."""
+    return root if isinstance(root, StaticSite) else StaticSite(root)
+
+
+class StaticSite:
+    """A document root and everything needed to answer requests for it.
+
+    `listing` answers a directory without `index.html` with its listing (else 404);
+    `listing_hidden` shows dot files in listings too.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        inline_limit: int = INLINE_LIMIT,
+        listing: bool = False,
+        listing_hidden: bool = False,
+    ) -> None:
         self.root = os.path.realpath(root)
         self._root_prefix = self.root.rstrip(os.sep) + os.sep
         self.inline_limit = inline_limit
+        self.listing = listing
+        self.listing_hidden = listing_hidden
         self._inline: dict[str, tuple[tuple[int, ...], bytes]] = {}
         # O_PATH (Linux) needs only search permission on the root, as serving from it does.
         try:
@@ -63,41 +104,91 @@ class StaticSite:
 
     # -- the one entry point -------------------------------------------------------------
 
-    def respond(self, event: Event) -> ResponsePlan:
+    def respond(self, event: Event, peer: object = None) -> ResponsePlan:
+        """The answer to `event`; `peer` (the client's socket address) is for the access log
+        (`rosetta.access_log.LoggingSite`)."""
+        return self.plan(event)
+
+    def plan(self, event: Event) -> ResponsePlan:
+        """The answer to `event`, never logged: for servers that log in their own way."""
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
         known = self._known
+        codings = acceptable_encodings(event.header(b"accept-encoding"))
         if known is not None:
             for name, _ in event.headers:
                 if name in _VARYING_HEADERS:
                     known = None
                     break
             else:
-                plan = known.answer(event)
+                plan = known.answer(event, codings)
                 if plan is not None:
                     return plan
-        candidate = self._candidate(event.target)
-        found = candidate if isinstance(candidate, int) else self._resolve_candidate(candidate)
-        if isinstance(found, int):
-            return self.error(found, keep_alive=event.keep_alive, request=event)
-        path, info = found
-        plan = self._file_response(event, path, info)
+        chosen = self._choose(event, codings)
+        if isinstance(chosen, ResponsePlan):
+            return chosen
+        candidate, file = chosen
+        plan = self._file_response(event, file)
         if known is not None and plan.status == HTTPStatus.OK and event.method == "GET":
-            known.remember(event, candidate, path, info, plan)  # type: ignore[arg-type]
+            known.remember(event, codings, candidate, file, plan)
         return plan
+
+    def choose(self, request: Request) -> ChosenFile | ResponsePlan:
+        """The file to answer `request` with, or the whole answer when it is not a file (an
+        error, a redirect, a listing): for servers that send files their own way (aiohttp)."""
+        codings = acceptable_encodings(request.header(b"accept-encoding"))
+        chosen = self._choose(request, codings)
+        return chosen if isinstance(chosen, ResponsePlan) else chosen[1]
 
     # -- mapping a target to a file inside the root --------------------------------------
 
     def resolve(self, target: bytes) -> tuple[str, os.stat_result] | int:
-        """The real path and stat of the file a target names, or the error status."""
+        """The real path and stat of the file a target names, or the error status (a directory
+        named without its trailing slash is found too: `respond` redirects it)."""
         candidate = self._candidate(target)
         if isinstance(candidate, int):
             return candidate
-        return self._resolve_candidate(candidate)
+        found = self._inside(candidate[0])
+        if found is not None and stat.S_ISDIR(found[1].st_mode):
+            found = self._inside(os.path.join(found[0], "index.html"))
+        if found is None or not stat.S_ISREG(found[1].st_mode):
+            return HTTPStatus.NOT_FOUND
+        return found
 
-    def _candidate(self, target: bytes) -> str | int:
-        """The path a target names under the root, before symlinks; or the error status."""
+    def _choose(
+        self, request: Request, codings: tuple[str, ...]
+    ) -> tuple[str, ChosenFile] | ResponsePlan:
+        keep_alive = request.keep_alive
+        candidate = self._candidate(request.target)
+        if isinstance(candidate, int):
+            return self.error(candidate, keep_alive=keep_alive, request=request)
+        path_name, raw_path = candidate
+        found = self._inside(path_name)
+        if found is None:
+            return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+        path, info = found
+        if stat.S_ISDIR(info.st_mode):
+            if not raw_path.endswith(b"/"):
+                return self._redirect_to_directory(request, raw_path)
+            index = self._inside(os.path.join(path, "index.html"))
+            if index is None and self.listing:
+                return self._listing(request, path)
+            if index is None:
+                return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+            path, info = index
+        if not stat.S_ISREG(info.st_mode):
+            return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+        media_type = content_type(path)
+        for coding in codings:
+            sibling = self._inside(path + SUFFIXES[coding])
+            if sibling is not None and stat.S_ISREG(sibling[1].st_mode):
+                return path_name, ChosenFile(*sibling, media_type, coding)
+        return path_name, ChosenFile(path, info, media_type)
+
+    def _candidate(self, target: bytes) -> tuple[str, bytes] | int:
+        """The path a target names under the root, before symlinks, and the target's path as
+        sent; or the error status."""
         if target.startswith(b"/"):
             raw_path = target.split(b"?", 1)[0].split(b"#", 1)[0]
         else:
@@ -117,21 +208,7 @@ class StaticSite:
         parts = [part for part in text.split("/") if part not in ("", ".")]
         if ".." in parts:
             return HTTPStatus.NOT_FOUND
-        return os.path.join(self.root, *parts)
-
-    def _resolve_candidate(self, candidate: str) -> tuple[str, os.stat_result] | int:
-        found = self._inside(candidate)
-        if found is None:
-            return HTTPStatus.NOT_FOUND
-        path, info = found
-        if stat.S_ISDIR(info.st_mode):
-            found = self._inside(os.path.join(path, "index.html"))
-            if found is None:
-                return HTTPStatus.NOT_FOUND
-            path, info = found
-        if not stat.S_ISREG(info.st_mode):
-            return HTTPStatus.NOT_FOUND
-        return path, info
+        return os.path.join(self.root, *parts), raw_path
 
     def _inside(self, candidate: str) -> tuple[str, os.stat_result] | None:
         real = os.path.realpath(candidate)
@@ -142,13 +219,54 @@ class StaticSite:
         except (OSError, ValueError):
             return None
 
+    # -- answers that are not a file -----------------------------------------------------
+
+    def _redirect_to_directory(self, request: Request, raw_path: bytes) -> ResponsePlan:
+        # The path as sent (still percent-encoded) with its slash, from one leading slash so
+        # that `//host` can never become a redirect to another site; the query is kept.
+        location = b"/" + raw_path.lstrip(b"/") + b"/"
+        _, question, query = request.target.partition(b"?")
+        if question and request.target.startswith(b"/"):
+            location += b"?" + query.split(b"#", 1)[0]
+        return self.error(
+            HTTPStatus.MOVED_PERMANENTLY,
+            keep_alive=request.keep_alive,
+            request=request,
+            extra=((b"Location", location),),
+        )
+
+    def _listing(self, request: Request, directory: str) -> ResponsePlan:
+        found = listing.entries(directory, self._root_prefix, show_hidden=self.listing_hidden)
+        if listing.wants_json(request.header(b"accept")):
+            page, media_type = listing.json_listing(found), b"application/json"
+        else:
+            url_path = "/" + os.path.relpath(directory, self.root).replace(os.sep, "/") + "/"
+            url_path = "/" if url_path == "/./" else url_path
+            page, media_type = listing.html_listing(url_path, found), b"text/html; charset=utf-8"
+        headers = (
+            (b"Content-Type", media_type),
+            (b"Content-Length", b"%d" % len(page)),
+            (b"Vary", b"Accept"),
+        )
+        body = b"" if request.method == "HEAD" else page
+        return ResponsePlan.render(
+            HTTPStatus.OK,
+            headers,
+            body,
+            keep_alive=request.keep_alive,
+            http_version=request.http_version,
+        )
+
     # -- building responses --------------------------------------------------------------
 
-    def _file_response(self, request: Request, path: str, info: os.stat_result) -> ResponsePlan:
+    def _file_response(self, request: Request, file: ChosenFile) -> ResponsePlan:
+        path, info = file.path, file.info
         size = info.st_size
         etag = b'"%x-%x"' % (info.st_mtime_ns, size)
         last_modified = formatdate(int(info.st_mtime), usegmt=True).encode("ascii")
-        validators = ((b"Last-Modified", last_modified), (b"ETag", etag))
+        validators: Headers = ((b"Last-Modified", last_modified), (b"ETag", etag))
+        if file.encoding is not None:
+            validators += (_VARY_ENCODING,)  # on the 304 too: it is the answer for one coding
         keep_alive, version = request.keep_alive, request.http_version
 
         if not_modified(request, etag, int(info.st_mtime)):
@@ -161,7 +279,9 @@ class StaticSite:
             )
 
         status, start, length = HTTPStatus.OK, 0, size
-        headers: list[tuple[bytes, bytes]] = [(b"Content-Type", content_type(path))]
+        headers: list[tuple[bytes, bytes]] = [(b"Content-Type", file.media_type)]
+        if file.encoding is not None:
+            headers.append((b"Content-Encoding", file.encoding.encode("ascii")))
         byte_range = requested_range(request, size, etag, last_modified)
         if byte_range == UNSATISFIABLE:
             return self.error(

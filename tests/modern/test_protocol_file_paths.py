@@ -39,6 +39,9 @@ class ScriptedTransport:
             assert self.protocol is not None
             self.protocol.pause_writing()
 
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default  # no socket behind it: no peer name
+
     def drain(self) -> None:
         """The peer read everything: the buffer empties and writing resumes."""
         self.buffered = 0
