@@ -57,8 +57,6 @@ def handoff_by_send(trace: Trace) -> None:
     a = A(trace)
     B(trace, a)
     a.close()
-
-
 # --8<-- [end:handoff_send]
 
 
@@ -81,8 +79,6 @@ async def task_B(trace: Trace) -> None:
 async def handoff(trace: Trace) -> None:
     # B first: in §7, B() runs and A only runs when B calls next().
     await asyncio.gather(task_B(trace), task_A(trace))
-
-
 # --8<-- [end:handoff]
 
 
@@ -116,8 +112,6 @@ async def switch(trace: Trace) -> None:
     # test1 has returned; test2 still waits for a turn that never comes.
     gr2.cancel()
     await asyncio.gather(gr2, return_exceptions=True)
-
-
 # --8<-- [end:switch]
 
 
@@ -135,8 +129,6 @@ async def spawn(trace: Trace) -> None:
     await g1
     await g2
     await g3
-
-
 # --8<-- [end:spawn]
 
 
@@ -152,8 +144,6 @@ async def interleave(trace: Trace) -> None:
     async with asyncio.TaskGroup() as group:
         for name in ("g1", "g2", "g3"):
             group.create_task(f_sleeping(trace, trace.rounds), name=name)
-
-
 # --8<-- [end:interleave]
 
 
@@ -179,8 +169,6 @@ async def starve(trace: Trace) -> None:
     for in_thread, title in ((False, catalog.STARVE_IN_LOOP), (True, catalog.STARVE_IN_THREAD)):
         trace.phase(title)
         await asyncio.gather(ticker(trace), cruncher(trace, in_thread))
-
-
 # --8<-- [end:starve]
 
 
