@@ -13,9 +13,8 @@ URL, one request head written and one parse, no futures per chunk and no stream 
 Counterparts: `modern.aiohttp_download` (the same decisions through aiohttp),
 `classic.gevent_download`, `classic.threads_download`.
 
-Course bug: §9c had no limit, no error handling and held each body in memory. Fixed here as
-in every download model: a limit of `-j`, a record per URL, the body written through
-`NAME.part` and a rename, every decision taken by `rosetta.protocol.download`.
+Course bug: §9c had no limit, no error handling and held each body in memory. Fixed as in
+every download model: `-j`, a record per URL, `NAME.part` and a rename, the protocol's decisions.
 """
 
 from __future__ import annotations
@@ -25,14 +24,7 @@ import ssl
 import sys
 from collections.abc import Callable, Iterator, Sequence
 
-from modern._http_client import (
-    ClosedEarly,
-    Connection,
-    Pool,
-    SilentServer,
-    address_of,
-    request_head,
-)
+from modern import _http_client as wire
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
@@ -52,7 +44,7 @@ from rosetta.protocol.download import (
 )
 
 MODEL = "modern.protocol_download"
-NETWORK_ERRORS = (OSError, SilentServer, TimeoutError)
+NETWORK_ERRORS = (OSError, wire.SilentServer, TimeoutError)
 
 
 def download(
@@ -81,7 +73,7 @@ def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
 async def download_all(
     jobs: Sequence[Job], settings: Settings, report: Report, results: dict[int, Result]
 ) -> None:
-    pool = Pool(settings.timeout, settings.host_limit)
+    pool = wire.Pool(settings.timeout, settings.host_limit)
     loop = asyncio.get_running_loop()
     rate = RateLimit(settings.limit_rate, loop.time()) if settings.limit_rate else None
     queue = iter(jobs)  # shared: each worker takes the next job when it is free
@@ -95,7 +87,7 @@ async def download_all(
 
 async def worker(
     queue: Iterator[Job],
-    pool: Pool,
+    pool: wire.Pool,
     settings: Settings,
     report: Report,
     results: dict[int, Result],
@@ -113,17 +105,17 @@ async def worker(
 
 
 async def attempt(
-    pool: Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
+    pool: wire.Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
 ) -> Step | None:
-    address, target = address_of(fetch.url)
-    head = request_head(address, target, {**REQUEST_HEADERS, **fetch.request_headers()})
+    address, target = wire.address_of(fetch.url)
+    head = wire.request_head(address, target, {**REQUEST_HEADERS, **fetch.request_headers()})
     async with pool.slot(address):
-        connection: Connection | None = None
+        connection: wire.Connection | None = None
         try:
             connection = await pool.connection(address)
             try:
                 status, headers = await connection.request(head)
-            except ClosedEarly:
+            except wire.ClosedEarly:
                 if not connection.reused or connection.started:
                     raise
                 connection = await pool.connect(address)  # closed while idle: once more
@@ -142,7 +134,7 @@ async def attempt(
 
 
 async def exchange(
-    connection: Connection,
+    connection: wire.Connection,
     status: int,
     headers: dict[str, str],
     fetch: Fetch,
@@ -191,7 +183,7 @@ async def exchange(
 def classify(error: BaseException, settings: Settings) -> tuple[Kind, str]:
     if isinstance(error, ssl.SSLCertVerificationError):
         return Kind.TLS, certificate_detail(error.verify_message)
-    if isinstance(error, SilentServer | TimeoutError):
+    if isinstance(error, wire.SilentServer | TimeoutError):
         return Kind.TIMEOUT, timeout_detail(settings.timeout)
     if isinstance(error, OSError) and error.strerror:
         return Kind.CONNECTION, error.strerror
