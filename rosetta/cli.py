@@ -24,6 +24,7 @@ from pathlib import Path
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
+from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
 
@@ -74,6 +75,26 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
     return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or more seconds: {text}")
+    return value
+
+
+# Each deadline: its option, the Limits field, and what --help says of it.
+DEADLINE_OPTIONS = (
+    ("--header-timeout", "header", "a request head must be complete within this (408, close)"),
+    ("--keepalive-timeout", "keepalive", "an idle kept-alive connection is closed after this"),
+    ("--send-timeout", "send", "a client that reads nothing of an answer for this is cut"),
+    ("--idle-timeout", "idle", "echo: a connection silent both ways for this is closed"),
+    ("--grace", "grace", "at stop, answers under way may go on for this"),
+)
 
 
 def _model_option_choices() -> dict[str, list[str]]:
@@ -130,6 +151,19 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             serve.add_argument(f"--{name}", choices=values, help="model option")
         else:
             serve.add_argument(f"--{name}", type=positive_int, help="model option")
+    deadlines = serve.add_argument_group(
+        "deadlines", "in seconds (fractions allowed); 0 turns one off (see docs/reliability.md)"
+    )
+    for option, field, text in DEADLINE_OPTIONS:
+        default = getattr(DEFAULT_LIMITS, field)
+        deadlines.add_argument(
+            option,
+            dest=field,
+            type=seconds,
+            default=default,
+            metavar="S",
+            help=f"{text} (default {default:g})",
+        )
     volume = serve.add_mutually_exclusive_group()
     volume.add_argument(
         "-v",
@@ -255,14 +289,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         listening = True
         print(listening_line(SCHEMES[job], sockname, model.name, os.getpid()), flush=True)
 
+    limits = Limits(**{field: getattr(args, field) for _, field, _ in DEADLINE_OPTIONS})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     # A shell starts background jobs with SIGINT ignored; a server must still stop on it.
     signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if job == "echo":
-            module.serve_echo(args.host, port, ready=ready, console=console, **options)
+            module.serve_echo(
+                args.host, port, ready=ready, console=console, limits=limits, **options
+            )
         else:
-            module.serve_http(args.host, port, root, ready=ready, console=console, **options)
+            module.serve_http(
+                args.host, port, root, ready=ready, console=console, limits=limits, **options
+            )
     except KeyboardInterrupt:
         pass
     except OSError as error:
