@@ -4,6 +4,12 @@ Errors a user can make (an unknown model, a port in use, a missing root, a missi
 end with one line on stderr and exit code 2, never a traceback (`rosetta.usage`). SIGINT and
 SIGTERM stop a server cleanly with exit code 0.
 
+One rule for signals, in every sub-command: SIGINT always interrupts (Ctrl-C), even when the
+program inherited it ignored, as a shell does for a background job (`main` restores Python's
+handler before anything runs); a sub-command that has work to end cleanly handles SIGTERM as
+the same stop. A reader of standard output that goes away (`| head`) ends the command quietly
+with exit code 0 (`reader_gone`).
+
 Start-up pays only for what runs: `serve` and `models` are defined here and import a model only
 once it is chosen; every other sub-command lives beside its feature and its module is imported
 only when that sub-command is on the command line.
@@ -311,7 +317,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def reader_gone() -> None:
+    """Standard output's reader left: point stdout at /dev/null, so that nothing more (not
+    even the flush at exit) fails or prints a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
@@ -323,7 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into a reader that left (`rosetta models | head`): not an error of ours.
-        sys.stderr.close()
+        reader_gone()
         return 0
 
 
