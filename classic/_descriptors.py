@@ -1,4 +1,4 @@
-"""Descriptors, for the readiness-family models: the open-files limit, `accept` failing for
+"""Descriptors, for every classic model: the open-files limit, `accept` failing for
 want of descriptors, and `select()`'s `FD_SETSIZE`.
 
 A server holding thousands of clients meets these before anything else: the soft limit of
@@ -34,27 +34,48 @@ def raise_open_file_limit() -> None:
             resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
+class _Shortage:
+    """Whether this process is in an episode of running out of descriptors: one warning when
+    it starts, one line when accepting works again, not a line per attempt."""
+
+    short = False
+
+
 def accept_failed(error: OSError, console: Console) -> bool:
-    """True (after a warning and a short pause) if accept() failed for want of descriptors;
-    False for errors the caller should treat otherwise."""
+    """True (after a short pause, and a warning if this starts an episode) if accept() or
+    what a new client needs failed for want of descriptors; False for other errors."""
     if error.errno not in OUT_OF_RESOURCES:
         return False
-    console.warn(f"rosetta: warning: cannot accept a client: {error.strerror}; pausing")
+    if not _Shortage.short:
+        _Shortage.short = True
+        console.warn(
+            f"rosetta: warning: cannot accept a client: {error.strerror}; "
+            f"retrying every {OUT_OF_RESOURCES_PAUSE:g} s"
+        )
     time.sleep(OUT_OF_RESOURCES_PAUSE)
     return True
+
+
+def accept_recovered(console: Console) -> None:
+    """A client was accepted: ends an episode of `accept_failed`, with one line."""
+    if _Shortage.short:
+        _Shortage.short = False
+        console.warn("rosetta: info: accepting clients again")
 
 
 def accept_one(server: socket.socket, console: Console) -> tuple[socket.socket, object] | None:
     """One client from the backlog; None if none is waiting (a non-blocking listener), it
     left before we took it, or descriptors ran out (`accept_failed`)."""
     try:
-        return server.accept()
+        accepted = server.accept()
     except (BlockingIOError, ConnectionAbortedError):
         return None
     except OSError as error:
         if accept_failed(error, console):
             return None
         raise
+    accept_recovered(console)
+    return accepted
 
 
 def select_can_watch(client: socket.socket, addr: object, console: Console) -> bool:

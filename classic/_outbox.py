@@ -10,6 +10,8 @@ socket did not take and try again when the socket is writable. The course's list
     outbox.flush(sock)          # send what the socket takes now (returns the bytes sent)
     outbox.empty                # nothing waits: stop watching for writability
     outbox.finished             # the connection is done: everything sent, close it
+    outbox.stalled_since        # when the bytes waiting now last moved (the send deadline)
+    outbox.drained_at           # when it last became empty, None once taken (take_drained)
 
 A `FileSlice` body is read lazily, one chunk at a time, only when the bytes before it have
 gone, so a 3 MB file never sits in memory whole. A response that ends the connection
@@ -23,6 +25,7 @@ model's.
 from __future__ import annotations
 
 import socket
+import time
 from collections import deque
 from collections.abc import Iterator
 
@@ -46,7 +49,7 @@ PEER_GONE = (
 class Outbox:
     """Bytes (and lazily read file slices) waiting for one non-blocking socket, in order."""
 
-    __slots__ = ("_buffered", "_file_bytes", "_items", "closing")
+    __slots__ = ("_buffered", "_file_bytes", "_items", "closing", "drained_at", "stalled_since")
 
     def __init__(self) -> None:
         # Each item is bytes still to send, or an iterator of file chunks not read yet.
@@ -54,9 +57,21 @@ class Outbox:
         self._buffered = 0
         self._file_bytes = 0
         self.closing = False
+        self.stalled_since = 0.0
+        self.drained_at: float | None = None
+
+    def _waiting_starts(self) -> None:
+        if not self._items:
+            self.stalled_since = time.monotonic()
+
+    def take_drained(self) -> float | None:
+        """When the outbox last became empty, once: the answers were out then."""
+        drained, self.drained_at = self.drained_at, None
+        return drained
 
     def put(self, data: bytes) -> None:
         if data:
+            self._waiting_starts()
             self._items.append(memoryview(data))
             self._buffered += len(data)
 
@@ -65,6 +80,7 @@ class Outbox:
         if isinstance(body, FileSlice):
             self.put(plan.head)
             if body.length:
+                self._waiting_starts()
                 self._items.append(iter_file_slice(body, FILE_CHUNK))
                 self._file_bytes += body.length
         else:
@@ -126,6 +142,11 @@ class Outbox:
             else:
                 items[0] = head[sent:]
                 break  # the socket's buffer is full: wait until it is writable again
+        if sent_total:
+            now = time.monotonic()
+            self.stalled_since = now
+            if not items:
+                self.drained_at = now
         return sent_total
 
     def discard(self) -> None:

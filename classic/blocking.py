@@ -18,12 +18,16 @@ from __future__ import annotations
 import socket
 
 from classic._conversation import Conversation, Ready, entry_points
+from classic._descriptors import accept_one
 from rosetta.console import Console, show_peer
 from rosetta.net import bind_address, family_for
 
-
 # --8<-- [start:accept]
-def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
+
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, converse: Conversation, grace: float
+) -> None:
+    # No grace: the one conversation is the server; a stop ends it.
     # The listening socket written out as §1 writes it (backlog 5); the other models take the
     # same socket, with their own backlog, from rosetta.net.listening_socket.
     server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
@@ -34,7 +38,10 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         ready(server_socket.getsockname())
         while True:
             console.event("waiting for a new client")
-            client_socket, client_addr = server_socket.accept()
+            accepted = accept_one(server_socket, console)
+            if accepted is None:
+                continue  # out of descriptors: paused, warned once
+            client_socket, client_addr = accepted
             console.event(f"now serving [{show_peer(client_addr)}]")
             converse(client_socket, client_addr)
     finally:

@@ -8,7 +8,8 @@ from `g_socketList` after it.
 Blocks: never on a socket; a turn that found nothing to do naps briefly (1 ms, doubling up to
 20 ms while the server stays idle).
 Costs: every turn asks every socket whether or not it is ready, O(clients) system calls per
-turn, and an idle server still wakes to ask; the answer to a client waits up to one nap. This
+turn, and an idle server still wakes to ask; the answer to a client waits up to one nap.
+Deadlines are checked once a turn (`classic._timers`), so they are kept to within a nap. This
 is the cost select/epoll (§5, §6) remove by letting the kernel say which sockets are ready.
 Counterpart: `modern.sockets` (the same non-blocking sockets driven by `loop.sock_recv` /
 `loop.sock_sendall`, with the event loop waiting on epoll instead of polling).
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from classic._descriptors import accept_one, raise_open_file_limit
 from classic._outbox import PEER_GONE, Outbox
 from classic._replies import Replies, RepliesFactory, entry_points
+from classic._timers import Timers
 from rosetta.console import Console, describe_gone, show_data, show_peer
 from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
@@ -50,6 +52,7 @@ class ClientState:
 # The course's global list of connected clients, and (ours) each one's buffers by socket.
 g_socketList: list[tuple[socket.socket, object]] = []
 g_clientState: dict[socket.socket, ClientState] = {}
+g_deadlines: Timers[socket.socket] = Timers()
 
 
 def _serve(
@@ -74,6 +77,7 @@ def _serve(
                 state.outbox.discard()
             client_socket.close()
         g_socketList.clear()
+        g_deadlines.__init__()
         server_socket.close()
         # --8<-- [end:accept]
 
@@ -103,8 +107,23 @@ def _one_turn(server_socket: socket.socket, console: Console, new_replies: Repli
             continue
         if state.outbox.finished:
             to_delete.append(client_info)
+        else:
+            g_deadlines.set(client_socket, state.replies.deadline(state.outbox))
+
+    expired = g_deadlines.expired(time.monotonic())
+    if expired:
+        did_work = True
+        by_socket = dict(g_socketList)
+        for client_socket in expired:
+            if any(gone is client_socket for gone, _ in to_delete):
+                continue
+            console.event(f"[{show_peer(by_socket[client_socket])}] timed out")
+            state = g_clientState[client_socket]
+            if state.replies.expire(state.outbox):
+                to_delete.append((client_socket, by_socket[client_socket]))
 
     for client_info in to_delete:
+        g_deadlines.discard(client_info[0])
         g_socketList.remove(client_info)
         g_clientState.pop(client_info[0]).outbox.discard()
         client_info[0].close()

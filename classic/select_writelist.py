@@ -5,7 +5,8 @@ is non-blocking. A readable client's data is answered into its queue,
 `message_queue[sock]`, and the socket joins `output_list`; a writable socket sends what its
 socket buffer takes and leaves `output_list` once its queue is empty. So no client can hold up
 another: a slow reader only keeps its own queue waiting.
-Blocks: only in `select()`.
+Blocks: only in `select()`, whose timeout is the nearest client deadline (`classic._timers`):
+a client whose head, keep-alive wait or stalled answer runs out of time is answered or closed.
 Costs: as §5a, O(clients) per call and no descriptor numbered `FD_SETSIZE` (1024) or more
 (such a client is closed at once with a one-line warning); plus the queues' memory, bounded per
 client (a client stops being read while more than `classic._outbox.HIGH_WATER` waits for it).
@@ -28,10 +29,12 @@ from __future__ import annotations
 
 import select
 import socket
+import time
 
 from classic._descriptors import accept_one, raise_open_file_limit, select_can_watch
 from classic._outbox import PEER_GONE, Outbox
 from classic._replies import Replies, RepliesFactory, entry_points
+from classic._timers import Timers
 from rosetta.console import Console, describe_gone, show_data, show_peer
 from rosetta.entry_points import Ready
 from rosetta.net import listening_socket
@@ -48,8 +51,10 @@ def _serve(
     message_queue: dict[socket.socket, Outbox] = {}
     replies: dict[socket.socket, Replies] = {}
     addresses: dict[socket.socket, object] = {}
+    timers: Timers[socket.socket] = Timers()
 
     def drop(sock: socket.socket) -> None:
+        timers.discard(sock)
         for watched in (input_list, output_list):
             if sock in watched:
                 watched.remove(sock)
@@ -67,6 +72,7 @@ def _serve(
         if queue.finished:
             drop(sock)
             return
+        timers.set(sock, replies[sock].deadline(queue))
         _watch(input_list, sock, queue.wants_input)
         _watch(output_list, sock, not queue.empty)
         # --8<-- [end:state]
@@ -76,7 +82,9 @@ def _serve(
         server.setblocking(False)
         ready(server.getsockname())
         while True:
-            readable, writable, exceptional = select.select(input_list, output_list, input_list)
+            readable, writable, exceptional = select.select(
+                input_list, output_list, input_list, timers.timeout(time.monotonic())
+            )
             for sock in readable:
                 if sock is server:
                     client = _accept(server, console)
@@ -85,6 +93,7 @@ def _serve(
                         message_queue[client[0]] = Outbox()
                         replies[client[0]] = new_replies(client[1])
                         addresses[client[0]] = client[1]
+                        settle(client[0])
                     continue
                 if sock not in message_queue:
                     continue
@@ -121,6 +130,12 @@ def _serve(
                 if sock in message_queue:
                     console.event(f"[{show_peer(addresses[sock])}] exceptional condition: closed")
                     drop(sock)
+            for sock in timers.expired(time.monotonic()):
+                console.event(f"[{show_peer(addresses[sock])}] timed out")
+                if replies[sock].expire(message_queue[sock]):
+                    drop(sock)
+                else:
+                    settle(sock)
     finally:
         for sock in list(message_queue):
             drop(sock)

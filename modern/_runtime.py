@@ -5,17 +5,23 @@ model's own way of accepting connections.
 SIGINT and SIGTERM set `stopping`. `serve(...)` is the life of a server on top of it: take the
 listening socket (`modern._workers`, so `--workers N` works), accept in the model's way until
 `stopping`, stop accepting, then end the open connections (`Connections`): idle ones at once,
-those answering a request after their answer, within a grace time. `entry_points` gives a
-model its `serve_echo` and `serve_http` from its two ways of accepting.
+those answering a request after their answer, within the grace time (`--grace`).
+`entry_points` gives a model its `serve_echo` and `serve_http` from its two ways of accepting.
+
+`Connections` also carries the server's deadlines (`rosetta.protocol.deadlines.Limits`),
+which each model enforces in its idiom: `asyncio.timeout_at` around a read in the task
+models, a `call_at` timer per protocol in `modern.protocol`, aiohttp's own keep-alive timer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import functools
 import signal
 import socket
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
@@ -23,10 +29,10 @@ from typing import Protocol
 from modern._workers import listening_socket, prefork
 from rosetta import entry_points as job
 from rosetta.entry_points import Ready, ServeEcho, ServeHttp
+from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
 from rosetta.protocol.static import StaticSite
 
 LOOPS = ("uvloop", "asyncio")
-GRACE_SECONDS = 2.0
 
 
 def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
@@ -71,9 +77,11 @@ class Connection(Protocol):
 
 # --8<-- [start:connections]
 class Connections:
-    """The open connections of one server, so that a stop can end them gracefully."""
+    """The open connections of one server, so that a stop can end them gracefully, and the
+    deadlines they keep."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+        self.limits = limits
         self._open: set[Connection] = set()
         self._all_closed: asyncio.Future[None] | None = None
 
@@ -85,8 +93,9 @@ class Connections:
         if not self._open and self._all_closed is not None and not self._all_closed.done():
             self._all_closed.set_result(None)
 
-    async def close(self, grace: float = GRACE_SECONDS) -> None:
-        """Stop every connection; abort those still open after `grace` seconds."""
+    async def close(self) -> None:
+        """Stop every connection; abort those still open after the grace time."""
+        grace = self.limits.grace
         if not self._open:
             return
         self._all_closed = asyncio.get_running_loop().create_future()
@@ -128,6 +137,36 @@ class TaskConnection:
         self.task.cancel()  # type: ignore[union-attr]
 
 
+class DescriptorShortage:
+    """`accept` failing for want of descriptors: pause and retry rather than end the server,
+    with one line on stderr when an episode starts and one when it is over."""
+
+    ERRNOS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
+    PAUSE = 0.1
+
+    def __init__(self) -> None:
+        self.short = False
+
+    async def paused(self, error: OSError) -> bool:
+        """True after a pause if `error` is a shortage; False for other errors."""
+        if error.errno not in self.ERRNOS:
+            return False
+        if not self.short:
+            self.short = True
+            _warn(f"warning: cannot accept a client: {error.strerror}; retrying every 0.1 s")
+        await asyncio.sleep(self.PAUSE)
+        return True
+
+    def over(self) -> None:
+        if self.short:
+            self.short = False
+            _warn("info: accepting clients again")
+
+
+def _warn(message: str) -> None:
+    print(f"rosetta: {message}", file=sys.stderr, flush=True)
+
+
 # -- the life of a server --------------------------------------------------------------------
 
 # A model's way of accepting: on the listening socket, accept while the context is open.
@@ -138,11 +177,17 @@ HttpAccepting = Callable[[StaticSite, socket.socket, Connections], Accepting]
 
 # --8<-- [start:serve]
 def serve(
-    host: str, port: int, accepting: EchoAccepting, *, ready: Ready, loop: str = "uvloop"
+    host: str,
+    port: int,
+    accepting: EchoAccepting,
+    *,
+    ready: Ready,
+    limits: Limits = DEFAULT_LIMITS,
+    loop: str = "uvloop",
 ) -> None:
     """Listen, accept in the model's way until SIGINT or SIGTERM, then stop accepting and end
     the open connections gracefully."""
-    connections = Connections()
+    connections = Connections(limits)
 
     async def main(stopping: asyncio.Event) -> None:
         with listening_socket(host, port) as sock:
@@ -174,8 +219,8 @@ def entry_points(echo: EchoAccepting, http: HttpAccepting) -> tuple[ServeEcho, S
 def echo_entry_point(echo: EchoAccepting) -> ServeEcho:
     return prefork(
         job.echo_entry_point(
-            lambda host, port, ready, console, loop="uvloop": serve(
-                host, port, echo, ready=ready, loop=loop
+            lambda host, port, ready, console, limits, loop="uvloop": serve(
+                host, port, echo, ready=ready, limits=limits, loop=loop
             )
         )
     )
@@ -184,8 +229,8 @@ def echo_entry_point(echo: EchoAccepting) -> ServeEcho:
 def http_entry_point(http: HttpAccepting) -> ServeHttp:
     return prefork(
         job.http_entry_point(
-            lambda host, port, site, ready, console, loop="uvloop": serve(
-                host, port, functools.partial(http, site), ready=ready, loop=loop
+            lambda host, port, site, ready, console, limits, loop="uvloop": serve(
+                host, port, functools.partial(http, site), ready=ready, limits=limits, loop=loop
             )
         )
     )

@@ -61,6 +61,12 @@ class FileSend:
         else:
             self._send_chunks()
 
+    @property
+    def progress(self) -> int | None:
+        """Bytes still to send, to tell a stalled send from a slow one; None where the loop
+        does not say (`loop.sendfile` reports only at the end)."""
+        return None if self._task is not None else self._remaining
+
     def resume_writing(self) -> None:
         """The transport's buffer drained: the chunked path goes on (the others need not)."""
         if self._task is None and self._watch_fd < 0:

@@ -16,6 +16,12 @@ The application is `rosetta.adapters.aiohttp_web.make_app`: one route whose hand
 line on stderr. What still differs from the byte-identical models is listed, with why, in
 `parity_tests/accepted_differences.py`.
 
+Deadlines: aiohttp's own keep-alive timer is `--keepalive-timeout` (from accept, and after each
+answer); the first request's head is bounded by `--header-timeout` from accept here (a timer
+per connection writes the same 408 every model writes); aiohttp has no deadline for the head
+of a later request, which its keep-alive timer ends silently instead (see
+`parity_tests/accepted_differences.py`).
+
 Replaces the course's web server (`classic.gevent_server` with `http`, and the process and
 thread versions). Migrating from it: the accept loop, the greenlet per client and the
 hand-written response disappear; a handler `async def static_file(request)` returns a response
@@ -28,6 +34,7 @@ is mapped by StaticSite, the media type is StaticSite's, and only GET and HEAD a
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import socket
@@ -35,9 +42,10 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from modern._runtime import GRACE_SECONDS, Connections, http_entry_point
+from modern._runtime import Connections, http_entry_point
 from rosetta.adapters.aiohttp_web import access_log_arguments, app_for
 from rosetta.console import Console
+from rosetta.protocol.deadlines import REQUEST_TIMEOUT
 from rosetta.protocol.static import StaticSite
 
 
@@ -49,19 +57,46 @@ async def accepting(
     """aiohttp's `AppRunner` on the listening socket; aiohttp keeps its own connections and
     ends them within the grace time at `cleanup`."""
     _quiet_aiohttp_logs()
+    limits = connections.limits
     runner = web.AppRunner(
         app_for(site),
         handle_signals=False,
-        shutdown_timeout=GRACE_SECONDS,
+        shutdown_timeout=limits.grace,
+        keepalive_timeout=limits.keepalive or None,
         **access_log_arguments(site),  # type: ignore[arg-type]
     )
     await runner.setup()
+    loop = asyncio.get_running_loop()
+    timeout = _head(site)
+
+    def new_connection() -> web.RequestHandler:
+        handler = runner.server()
+        if limits.header > 0:
+            loop.call_later(limits.header, _head_due, handler, timeout)
+        return handler
+
+    server = await loop.create_server(new_connection, sock=sock)
     try:
-        await web.SockSite(runner, sock).start()
         yield
     finally:
+        server.close()
         await runner.cleanup()
         # --8<-- [end:accept]
+
+
+def _head(site: StaticSite) -> bytes:
+    plan = site.respond(REQUEST_TIMEOUT)
+    return plan.head + plan.body  # type: ignore[operator]
+
+
+def _head_due(handler: web.RequestHandler, timeout: bytes) -> None:
+    transport = handler.transport
+    # aiohttp counts the request heads it has parsed on a connection: none yet, and the
+    # first one is late.
+    if transport is None or transport.is_closing() or handler._request_count:
+        return
+    transport.write(timeout)
+    transport.close()
 
 
 class _OneLine(logging.Handler):

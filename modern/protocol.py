@@ -34,6 +34,11 @@ stops accepting and closes idle connections at once, busy ones after their answe
 Code that awaits (a database, a timer) does not fit in a callback: use `modern.streams`.
 `--workers N` runs N such servers on one port (`modern._workers`).
 
+Deadlines (`rosetta.protocol.deadlines`): one `call_at` timer per connection
+(`modern._transport`); a head not complete in time gets a 408, an idle keep-alive connection is
+closed, a send without progress is aborted (except inside the stock loop's `loop.sendfile`,
+which reports nothing until the file is out).
+
 Course bug (§5a/§5b/§6): partial sends, unhandled resets and stranded edge-triggered data.
 Fixed: by the transport, which handles all three for every connection.
 """
@@ -42,10 +47,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 
 from modern._runtime import Accepting, Connections, entry_points, serving
-from modern._sendfile import FileSend
-from modern._transport import TransportConnection
+from modern._transport import FileServingConnection, TransportConnection
+from rosetta.protocol.deadlines import IdleDeadline
 from rosetta.protocol.echo import EchoSession
 from rosetta.protocol.files import FileSlice
 from rosetta.protocol.http import HTTPConnection
@@ -54,14 +60,21 @@ from rosetta.protocol.static import StaticSite
 
 # --8<-- [start:echo]
 class EchoProtocol(TransportConnection):
-    __slots__ = ("_session",)
+    __slots__ = ("_idle", "_session")
 
     def __init__(self, connections: Connections) -> None:
         super().__init__(connections)
         self._session = EchoSession()
 
+    def started(self, now: float) -> None:
+        self._idle = IdleDeadline(self._limits, now)
+
+    def deadline(self) -> float | None:
+        return self.send_deadline() if self._writing_paused else self._idle.until
+
     def data_received(self, data: bytes) -> None:
         self._transport.write(self._session.receive_data(data))  # type: ignore[union-attr]
+        self._idle.update(time.monotonic())
 
     def eof_received(self) -> bool:
         self._session.receive_data(b"")
@@ -70,17 +83,12 @@ class EchoProtocol(TransportConnection):
 
 
 # --8<-- [start:state]
-class HTTPProtocol(TransportConnection):
-    __slots__ = ("_conn", "_keep_alive", "_native_sendfile", "_sending", "_site", "_stopping")
+class HTTPProtocol(FileServingConnection):
+    __slots__ = ("_conn",)
 
     def __init__(self, connections: Connections, site: StaticSite, native_sendfile: bool) -> None:
-        super().__init__(connections)
-        self._site = site
-        self._native_sendfile = native_sendfile
+        super().__init__(connections, site, native_sendfile)
         self._conn: HTTPConnection | None = None
-        self._sending: FileSend | None = None
-        self._keep_alive = True  # after the file being sent
-        self._stopping = False
 
     # -- the transport's callbacks ---------------------------------------------------------
 
@@ -110,15 +118,6 @@ class HTTPProtocol(TransportConnection):
         else:
             self._sending.resume_writing()  # reading stays paused until the file is out
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._finish_file()
-        super().connection_lost(exc)
-
-    def stop(self) -> None:
-        self._stopping = True
-        if self._sending is None:
-            super().stop()
-
     # -- answering requests --------------------------------------------------------------
 
     def _answer(self) -> None:
@@ -140,36 +139,9 @@ class HTTPProtocol(TransportConnection):
                 return  # the rest waits for resume_writing
         if conn.peer_closed or self._stopping:
             transport.close()
-
-    def _start_file(self, head: bytes, body: FileSlice, keep_alive: bool) -> None:
-        transport = self._transport
-        assert transport is not None
-        try:
-            sending = FileSend(self, transport, body)
-        except OSError:
-            transport.abort()
             return
-        self._sending, self._keep_alive = sending, keep_alive
-        # Nothing more is read (or parsed) until this body is out.
-        self._pause_reading()
-        transport.write(head)
-        sending.start(self._native_sendfile)
-
-    def file_sent(self) -> None:
-        transport = self._transport
-        assert transport is not None
-        self._finish_file()
-        if not self._keep_alive or self._stopping:
-            transport.close()
-            return
-        if not self._writing_paused:
-            self._resume_reading()
-            self._answer()
-
-    def _finish_file(self) -> None:
-        sending, self._sending = self._sending, None
-        if sending is not None:
-            sending.close()
+        self._read.update(time.monotonic(), conn.in_message)
+        self._rearm()
 
 
 def _echo(sock: socket.socket, connections: Connections) -> Accepting:

@@ -17,7 +17,10 @@ between turns disappear, because `await loop.sock_recv()` only returns with data
 EOF); the outgoing buffer flushed on every turn becomes `await loop.sock_sendall()`, which
 keeps the "never a partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile)
 on the asyncio loop; uvloop does not implement it, so there the file goes in chunks through
-`sock_sendall`.
+`sock_sendall`. Deadlines (`rosetta.protocol.deadlines`): `asyncio.timeout_at` around each
+`sock_recv`, `asyncio.timeout` around each send.
+Out of descriptors, `sock_accept` fails with EMFILE: the accepting task pauses and retries,
+with one line on stderr per episode, instead of ending the server.
 """
 
 from __future__ import annotations
@@ -27,44 +30,67 @@ import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from modern._runtime import Connections, TaskConnection, entry_points
+from modern._runtime import Connections, DescriptorShortage, TaskConnection, entry_points
+from rosetta.protocol.deadlines import IdleDeadline, Limits, ReadDeadline
 from rosetta.protocol.echo import EchoSession
 from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
-Handler = Callable[[socket.socket, TaskConnection], Awaitable[None]]
+Handler = Callable[[socket.socket, TaskConnection, Limits], Awaitable[None]]
 
 
 # --8<-- [start:echo]
-async def echo_client(client: socket.socket, connection: TaskConnection) -> None:
+async def echo_client(client: socket.socket, connection: TaskConnection, limits: Limits) -> None:
     event_loop = asyncio.get_running_loop()
     session = EchoSession()
-    while data := await event_loop.sock_recv(client, READ_SIZE):
+    idle = IdleDeadline(limits, event_loop.time())
+    while True:
+        async with asyncio.timeout_at(idle.until):
+            data = await event_loop.sock_recv(client, READ_SIZE)
+        if not data:
+            return
         with connection:
-            await event_loop.sock_sendall(client, session.receive_data(data))
-            # --8<-- [end:echo]
+            async with asyncio.timeout(limits.send_timeout):
+                await event_loop.sock_sendall(client, session.receive_data(data))
+        idle.update(event_loop.time())
+        # --8<-- [end:echo]
 
 
 def http_client(site: StaticSite) -> Handler:
-    async def serve_client(client: socket.socket, connection: TaskConnection) -> None:
+    async def serve_client(
+        client: socket.socket, connection: TaskConnection, limits: Limits
+    ) -> None:
         event_loop = asyncio.get_running_loop()
         conn = HTTPConnection()
+        deadline = ReadDeadline(limits, event_loop.time())
         while True:
-            conn.receive_data(await event_loop.sock_recv(client, READ_SIZE))
+            try:
+                async with asyncio.timeout_at(deadline.until):
+                    data = await event_loop.sock_recv(client, READ_SIZE)
+            except TimeoutError:
+                expired = deadline.expired()
+                if expired is not None:
+                    plan = site.respond(expired)
+                    async with asyncio.timeout(limits.send_timeout):
+                        await event_loop.sock_sendall(client, plan.head + plan.body)  # type: ignore[operator]
+                return
+            conn.receive_data(data)
             with connection:
                 for request in conn.events():
                     plan = site.respond(request, client.getpeername())
-                    if isinstance(plan.body, FileSlice):
-                        await event_loop.sock_sendall(client, plan.head)
-                        await _send_file_slice(event_loop, client, plan.body)
-                    else:
-                        await event_loop.sock_sendall(client, plan.head + plan.body)
+                    async with asyncio.timeout(limits.send_timeout):
+                        if isinstance(plan.body, FileSlice):
+                            await event_loop.sock_sendall(client, plan.head)
+                            await _send_file_slice(event_loop, client, plan.body)
+                        else:
+                            await event_loop.sock_sendall(client, plan.head + plan.body)
                     if not plan.keep_alive:
                         return
             if conn.peer_closed:
                 return
+            deadline.update(event_loop.time(), conn.in_message)
 
     return serve_client
 
@@ -95,7 +121,7 @@ async def accepting(
         connection = TaskConnection()
         connections.add(connection)
         try:
-            await handle(client, connection)
+            await handle(client, connection, connections.limits)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
         finally:
@@ -105,11 +131,17 @@ async def accepting(
     async def accept_forever() -> None:
         # The loop keeps only weak references to tasks: this set keeps each client's alive.
         clients: set[asyncio.Task[None]] = set()
+        shortage = DescriptorShortage()
         while True:
             try:
                 client, _ = await event_loop.sock_accept(server)
             except (ConnectionAbortedError, ConnectionResetError):
                 continue  # the client left the backlog before we took it
+            except OSError as error:
+                if not await shortage.paused(error):
+                    raise
+                continue
+            shortage.over()
             client.setblocking(False)
             # Head and body go out in separate sends: without this, Nagle's algorithm holds
             # the body back until the peer's delayed ACK of the head.

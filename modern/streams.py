@@ -10,7 +10,8 @@ Migrating from the classic models: `recv()` becomes `await reader.read()`, `send
 `writer.write()` + `await writer.drain()` (drain is the backpressure the blocking send gave
 for free), the thread or greenlet per client becomes the task `start_server` creates, and
 Ctrl-C is a signal handler on the loop that stops the server instead of an exception thrown
-into whatever was running.
+into whatever was running. A socket timeout becomes `asyncio.timeout_at` around the read (the
+connection's deadline, `rosetta.protocol.deadlines`) and `asyncio.timeout` around `drain()`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 from modern._runtime import Accepting, Connections, TaskConnection, entry_points, serving
+from rosetta.protocol.deadlines import IdleDeadline, Limits, ReadDeadline
 from rosetta.protocol.echo import EchoSession
 from rosetta.protocol.files import FileSlice, iter_file_slice
 from rosetta.protocol.http import HTTPConnection
@@ -27,25 +29,52 @@ from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
-Handler = Callable[[Reader, Writer, TaskConnection], Awaitable[None]]
-
-
+Handler = Callable[[Reader, Writer, TaskConnection, Limits], Awaitable[None]]
 # --8<-- [start:echo]
-async def echo_client(reader: Reader, writer: Writer, connection: TaskConnection) -> None:
-    session = EchoSession()
-    while data := await reader.read(READ_SIZE):
-        # An echo is handed to the transport whole: nothing is ever half-answered, so
-        # the connection never needs to be marked busy for a graceful stop.
-        writer.write(session.receive_data(data))
+
+
+async def drain(writer: Writer, limits: Limits) -> None:
+    async with asyncio.timeout(limits.send_timeout):
         await writer.drain()
         # --8<-- [end:echo]
 
 
-def http_client(site: StaticSite) -> Handler:
-    async def serve_client(reader: Reader, writer: Writer, connection: TaskConnection) -> None:
-        conn = HTTPConnection()
-        while True:
+async def echo_client(
+    reader: Reader, writer: Writer, connection: TaskConnection, limits: Limits
+) -> None:
+    session = EchoSession()
+    loop = asyncio.get_running_loop()
+    idle = IdleDeadline(limits, loop.time())
+    while True:
+        async with asyncio.timeout_at(idle.until):
             data = await reader.read(READ_SIZE)
+        if not data:
+            return
+        # An echo is handed to the transport whole: nothing is ever half-answered, so
+        # the connection never needs to be marked busy for a graceful stop.
+        writer.write(session.receive_data(data))
+        await drain(writer, limits)
+        idle.update(loop.time())
+
+
+def http_client(site: StaticSite) -> Handler:
+    async def serve_client(
+        reader: Reader, writer: Writer, connection: TaskConnection, limits: Limits
+    ) -> None:
+        conn = HTTPConnection()
+        loop = asyncio.get_running_loop()
+        deadline = ReadDeadline(limits, loop.time())
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline.until):
+                    data = await reader.read(READ_SIZE)
+            except TimeoutError:
+                expired = deadline.expired()
+                if expired is not None:
+                    plan = site.respond(expired)
+                    writer.write(plan.head + plan.body)  # type: ignore[operator]
+                    await drain(writer, limits)
+                return
             conn.receive_data(data)
             with connection:
                 for request in conn.events():
@@ -54,14 +83,15 @@ def http_client(site: StaticSite) -> Handler:
                         writer.write(plan.head)
                         for chunk in iter_file_slice(plan.body):
                             writer.write(chunk)
-                            await writer.drain()
+                            await drain(writer, limits)
                     else:
                         writer.write(plan.head + plan.body)
-                        await writer.drain()
+                        await drain(writer, limits)
                     if not plan.keep_alive:
                         return
             if conn.peer_closed:
                 return
+            deadline.update(loop.time(), conn.in_message)
 
     return serve_client
 
@@ -74,7 +104,7 @@ def accepting(sock: socket.socket, handle: Handler, connections: Connections) ->
         connection = TaskConnection()
         connections.add(connection)
         try:
-            await handle(reader, writer, connection)
+            await handle(reader, writer, connection, connections.limits)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
         except asyncio.CancelledError:

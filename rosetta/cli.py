@@ -4,6 +4,12 @@ Errors a user can make (an unknown model, a port in use, a missing root, a missi
 end with one line on stderr and exit code 2, never a traceback (`rosetta.usage`). SIGINT and
 SIGTERM stop a server cleanly with exit code 0.
 
+One rule for signals, in every sub-command: SIGINT always interrupts (Ctrl-C), even when the
+program inherited it ignored, as a shell does for a background job (`main` restores Python's
+handler before anything runs); a sub-command that has work to end cleanly handles SIGTERM as
+the same stop. A reader of standard output that goes away (`| head`) ends the command quietly
+with exit code 0 (`reader_gone`).
+
 Start-up pays only for what runs: `serve` and `models` are defined here and import a model only
 once it is chosen; every other sub-command lives beside its feature and its module is imported
 only when that sub-command is on the command line.
@@ -26,6 +32,7 @@ from typing import TYPE_CHECKING
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
+from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
 
@@ -79,6 +86,26 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more: {value}")
     return value
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or more seconds: {text}")
+    return value
+
+
+# Each deadline: its option, the Limits field, and what --help says of it.
+DEADLINE_OPTIONS = (
+    ("--header-timeout", "header", "a request head must be complete within this (408, close)"),
+    ("--keepalive-timeout", "keepalive", "an idle kept-alive connection is closed after this"),
+    ("--send-timeout", "send", "a client that reads nothing of an answer for this is cut"),
+    ("--idle-timeout", "idle", "echo: a connection silent both ways for this is closed"),
+    ("--grace", "grace", "at stop, answers under way may go on for this"),
+)
 
 
 def _model_option_choices() -> dict[str, list[str]]:
@@ -135,6 +162,19 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             serve.add_argument(f"--{name}", choices=values, help="model option")
         else:
             serve.add_argument(f"--{name}", type=positive_int, help="model option")
+    deadlines = serve.add_argument_group(
+        "deadlines", "in seconds (fractions allowed); 0 turns one off (see docs/reliability.md)"
+    )
+    for option, field, text in DEADLINE_OPTIONS:
+        default = getattr(DEFAULT_LIMITS, field)
+        deadlines.add_argument(
+            option,
+            dest=field,
+            type=seconds,
+            default=default,
+            metavar="S",
+            help=f"{text} (default {default:g})",
+        )
     volume = serve.add_mutually_exclusive_group()
     volume.add_argument(
         "-v",
@@ -343,14 +383,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         listening = True
         print(listening_line(SCHEMES[job], sockname, model.name, os.getpid()), flush=True)
 
+    limits = Limits(**{field: getattr(args, field) for _, field, _ in DEADLINE_OPTIONS})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     # A shell starts background jobs with SIGINT ignored; a server must still stop on it.
     signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if job == "echo":
-            module.serve_echo(args.host, port, ready=ready, console=console, **options)
+            module.serve_echo(
+                args.host, port, ready=ready, console=console, limits=limits, **options
+            )
         else:
-            module.serve_http(args.host, port, site, ready=ready, console=console, **options)
+            module.serve_http(
+                args.host, port, site, ready=ready, console=console, limits=limits, **options
+            )
     except KeyboardInterrupt:
         pass
     except OSError as error:
@@ -360,7 +405,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def reader_gone() -> None:
+    """Standard output's reader left: point stdout at /dev/null, so that nothing more (not
+    even the flush at exit) fails or prints a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
@@ -372,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into a reader that left (`rosetta models | head`): not an error of ours.
-        sys.stderr.close()
+        reader_gone()
         return 0
 
 

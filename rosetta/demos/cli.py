@@ -76,7 +76,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _print_event(event: Event) -> None:
-    print(render(event), flush=True)
+    try:
+        print(render(event), flush=True)
+    except BrokenPipeError:
+        # The reader left (`| head`): the demo runs to its end quietly, whichever greenlet or
+        # task printed; raising here would end only that one, with a traceback.
+        from rosetta.cli import reader_gone
+
+        reader_gone()
 
 
 def run(args: argparse.Namespace) -> int:

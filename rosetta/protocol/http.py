@@ -8,6 +8,11 @@
 The connection enforces the limits every model gets for free: a request line over 8 KiB (414),
 more than 100 header fields or 64 KiB of them (431), a malformed request (400), and after any
 of those it stops parsing: the driver answers and closes. Pipelined requests come out in order.
+Exactly one answer per request: a refused request that carries a body is answered with
+`Connection: close` and nothing after it is parsed, so a body that turns out malformed can
+never draw a second answer. llhttp refuses the framing tricks (obsolete line folding,
+Content-Length with Transfer-Encoding, two lengths, bare CR or LF, spaces or control bytes in
+a header name) with one 400.
 Keep-alive follows the version: on by default in HTTP/1.1 unless `Connection: close`, off in
 HTTP/1.0 unless `Connection: keep-alive`.
 """
@@ -114,6 +119,7 @@ class HTTPConnection:
         "_header_bytes",
         "_headers",
         "_in_head",
+        "_in_message",
         "_parser",
         "_pending",
         "_ready",
@@ -128,6 +134,7 @@ class HTTPConnection:
         self._ready: deque[Event] | tuple[()] = ()
         self._finished = False
         self._in_head = False
+        self._in_message = False
         self.peer_closed = False
 
     # -- driver API --------------------------------------------------------------------
@@ -174,11 +181,17 @@ class HTTPConnection:
         """True once the last event this connection will ever produce is queued."""
         return self._finished
 
+    @property
+    def in_message(self) -> bool:
+        """True while bytes of a request not yet complete are held (its deadline runs)."""
+        return self._in_message
+
     # -- httptools callbacks -----------------------------------------------------------
 
     def on_message_begin(self) -> None:
         self._reset_message()
         self._in_head = True
+        self._in_message = True
 
     def on_url(self, url: bytes) -> None:
         # Nearly always one piece, which `b"" + url` keeps without copying.
@@ -206,13 +219,19 @@ class HTTPConnection:
             )
             raise _Stop(ProtocolError(status, f"HTTP/{version} not supported"))
         if method not in ALLOWED_METHODS:
-            # The body (if any) is framed by the parser, so the connection can stay open.
-            self._ready.append(method_not_allowed(method, keep_alive=keep_alive))
             self._pending = None
-            return
+            if not self._has_body():
+                self._ready.append(method_not_allowed(method, keep_alive=keep_alive))
+                return
+            # Answered before its body is read: the body is never parsed, so nothing in it
+            # can draw a second answer, and the connection closes after this one.
+            self._finished = True
+            self._ready.append(method_not_allowed(method, keep_alive=False))
+            raise _Stop(self._ready[-1], queued=True)
         self._pending = Request(method, self._url, version, tuple(self._headers), keep_alive)
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         if self._pending is not None:
             self._ready.append(self._pending)
             self._pending = None
@@ -229,6 +248,12 @@ class HTTPConnection:
             self._head_bytes += len(chunk)
             if self._head_bytes > MAX_HEAD_BYTES:
                 self._fail(_HEADERS_TOO_LARGE)
+
+    def _has_body(self) -> bool:
+        for name, value in self._headers:
+            if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return True
+        return False
 
     def _reset_message(self) -> None:
         self._url = b""

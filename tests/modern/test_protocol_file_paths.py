@@ -14,6 +14,7 @@ from pathlib import Path
 from modern._runtime import Connections
 from modern._sendfile import CHUNK_SIZE
 from modern.protocol import HTTPProtocol
+from rosetta.protocol.deadlines import NO_LIMITS
 from rosetta.protocol.static import StaticSite
 
 HIGH_WATER = 64 * 1024
@@ -70,7 +71,7 @@ class ScriptedTransport:
 
 
 def connect(root: Path, already_buffered: int) -> tuple[HTTPProtocol, ScriptedTransport]:
-    protocol = HTTPProtocol(Connections(), StaticSite(root), native_sendfile=False)
+    protocol = HTTPProtocol(Connections(NO_LIMITS), StaticSite(root), native_sendfile=False)
     transport = ScriptedTransport(already_buffered)
     transport.protocol = protocol
     protocol.connection_made(transport)  # type: ignore[arg-type]

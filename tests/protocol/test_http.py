@@ -57,10 +57,17 @@ CASES = [
         (("req", "GET", b"/1", True), ("req", "GET", b"/2", True)),
     ),
     Case(
-        "post is 405, body framed",
+        # Answered before its body is read, so nothing in the body can draw a second answer.
+        "post with a body is 405 and closes",
         b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
-        (("err", 405, None, True),),
+        (("err", 405, None, False),),
     ),
+    Case(
+        "post with a malformed chunk is one 405 and a close",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n",
+        (("err", 405, None, False),),
+    ),
+    Case("post without a body is 405", b"POST / HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
     Case("delete is 405", b"DELETE /x HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
     Case("garbage is 400", b"\x16\x03\x01\x00garbage\r\n\r\n", (("err", 400, None, False),)),
     Case("no version is 400", b"GET /\r\n\r\n", (("err", 400, None, False),)),
