@@ -85,7 +85,9 @@ async def accepting(
 
 
 def _head(site: StaticSite) -> bytes:
-    plan = site.respond(REQUEST_TIMEOUT)
+    # Rendered once, before any client: StaticSite's own respond, so an access log records
+    # no request for it.
+    plan = StaticSite.respond(site, REQUEST_TIMEOUT)
     return plan.head + plan.body  # type: ignore[operator]
 
 
