@@ -100,7 +100,7 @@ def test_common_format_has_no_referer_or_agent(site: Site, tmp_path: Path) -> No
 BURST_CONNECTIONS, BURST_PER_CONNECTION = 10, 100
 
 
-@pytest.fixture(params=["modern.protocol", "classic.threads", "classic.forking"])
+@pytest.fixture(params=["modern.protocol", "classic.threads"])
 def burst_server(request: pytest.FixtureRequest, site: Site, tmp_path: Path) -> Iterator[tuple]:
     log = tmp_path / "burst.log"
     server = start_server("http", request.param, root=site.root, extra=("--access-log", str(log)))

@@ -107,10 +107,6 @@ class StaticSite:
     def respond(self, event: Event, peer: object = None) -> ResponsePlan:
         """The answer to `event`; `peer` (the client's socket address) is for the access log
         (`rosetta.access_log.LoggingSite`)."""
-        return self.plan(event)
-
-    def plan(self, event: Event) -> ResponsePlan:
-        """The answer to `event`, never logged: for servers that log in their own way."""
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
@@ -133,6 +129,9 @@ class StaticSite:
         if known is not None and plan.status == HTTPStatus.OK and event.method == "GET":
             known.remember(event, codings, candidate, file, plan)
         return plan
+
+    # The answer, never logged, even by a logging site: for servers that log their own way.
+    plan = respond
 
     def choose(self, request: Request) -> ChosenFile | ResponsePlan:
         """The file to answer `request` with, or the whole answer when it is not a file (an
