@@ -118,7 +118,11 @@ class Bindings(Reader):
         self._binders.append(node)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if isinstance(node.func, cst.Attribute) and node.args:
+        if (
+            isinstance(node.func, cst.Attribute)
+            and node.args
+            and (node.func.attr.value in _ADDERS or node.func.attr.value in _EXTENDERS)
+        ):
             self._binders.append(node)
         for name in self.imported(node.func):
             self._note_patch(name, node)

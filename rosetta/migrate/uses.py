@@ -220,6 +220,8 @@ class Uses(Bindings):
         return False
 
     def _method(self, node: cst.Attribute, function: str | None) -> None:
+        if node.attr.value not in _METHOD_NAMES:
+            return
         if any(name.split(".")[0] in ("gevent", "greenlet") for name in self.imported(node)):
             return  # a gevent name of its own, reported as such
         kind = self.kind_of(node.value)
@@ -316,6 +318,11 @@ class Uses(Bindings):
             if isinstance(exception, cst.Name) and exception.value == "False":
                 return "timeout-silent"
         return rule
+
+
+_METHOD_NAMES = frozenset(
+    name for table in (*METHOD_RULES.values(), *CLASS_METHOD_RULES.values()) for name in table
+)
 
 
 def _is_hub_pool(node: cst.BaseExpression) -> bool:
