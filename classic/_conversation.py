@@ -48,7 +48,6 @@ def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
     """`serve_echo` and `serve_http` for a model whose accept loop is `serve`."""
     return job_entry_points(
         lambda host, port, ready, console, limits: serve(
-# --8<-- [start:echo]
             host,
             port,
             ready,
@@ -82,6 +81,7 @@ def recv_by(sock: socket.socket, until: float | None, size: int) -> bytes:
         raise ReadTimedOut from None
 
 
+# --8<-- [start:echo]
 def echo_conversation(sock: socket.socket, addr: object, console: Console, limits: Limits) -> None:
     """recv(1024) and echo everything back until the client closes (course §1 inner loop)."""
     session = EchoSession()
@@ -144,6 +144,7 @@ def http_conversation(
         console.event(describe_gone(addr, error))
     finally:
         sock.close()
+        # --8<-- [end:http]
 
 
 def send_plan(sock: socket.socket, plan: ResponsePlan) -> None:
@@ -157,4 +158,3 @@ def send_plan(sock: socket.socket, plan: ResponsePlan) -> None:
             raise FileChanged(f"{body.path} shrank while being sent")
     else:
         sock.sendall(plan.head + body)
-        # --8<-- [end:http]

@@ -87,12 +87,12 @@ class EpollServer:
                         self.offline(fd, announce=False)
                     else:
                         self.client_event(fd, select.EPOLLOUT)  # the 408 goes out
+                # --8<-- [end:accept]
         finally:
             for fd in list(self.connections):
                 self.offline(fd, announce=False)
             self.epoll.close()
             server.close()
-            # --8<-- [end:accept]
 
     def accept(self, server: socket.socket) -> None:
         while True:

@@ -110,17 +110,7 @@ def _one_turn(server_socket: socket.socket, console: Console, new_replies: Repli
         else:
             g_deadlines.set(client_socket, state.replies.deadline(state.outbox))
 
-    expired = g_deadlines.expired(time.monotonic())
-    if expired:
-        did_work = True
-        by_socket = dict(g_socketList)
-        for client_socket in expired:
-            if any(gone is client_socket for gone, _ in to_delete):
-                continue
-            console.event(f"[{show_peer(by_socket[client_socket])}] timed out")
-            state = g_clientState[client_socket]
-            if state.replies.expire(state.outbox):
-                to_delete.append((client_socket, by_socket[client_socket]))
+    did_work |= _expire_deadlines(to_delete, console)
 
     for client_info in to_delete:
         g_deadlines.discard(client_info[0])
@@ -129,6 +119,20 @@ def _one_turn(server_socket: socket.socket, console: Console, new_replies: Repli
         client_info[0].close()
     return did_work
     # --8<-- [end:turn]
+
+
+def _expire_deadlines(to_delete: list[tuple[socket.socket, object]], console: Console) -> bool:
+    """Each client whose deadline passed is told so (or joins `to_delete`); True if any."""
+    expired = g_deadlines.expired(time.monotonic())
+    by_socket = dict(g_socketList)
+    for client_socket in expired:
+        if any(gone is client_socket for gone, _ in to_delete):
+            continue
+        console.event(f"[{show_peer(by_socket[client_socket])}] timed out")
+        state = g_clientState[client_socket]
+        if state.replies.expire(state.outbox):
+            to_delete.append((client_socket, by_socket[client_socket]))
+    return bool(expired)
 
 
 def _serve_client(

@@ -139,6 +139,7 @@ def _serve(
                         drop(client)
                     else:
                         timers.set(client, answers[client].deadline.until)
+                        # --8<-- [end:loop]
             for client in timers.expired(time.monotonic()):
                 console.event(f"[{show_peer(addresses[client])}] timed out")
                 with contextlib.suppress(*PEER_GONE):  # it was being closed anyway
@@ -148,7 +149,6 @@ def _serve(
         for client in answers:
             client.close()
         server.close()
-        # --8<-- [end:loop]
 
 
 def _accept(

@@ -67,6 +67,7 @@ def _serve(
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
         _stop_clients(clients, grace)
+        # --8<-- [end:accept]
 
 
 def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]], grace: float) -> None:
@@ -78,7 +79,6 @@ def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]], grace: 
     for thread, _ in clients:
         if thread.is_alive():
             thread.join(max(0.0, deadline - time.monotonic()))
-            # --8<-- [end:accept]
 
 
 serve_echo, serve_http = entry_points(_serve)

@@ -30,15 +30,14 @@ from rosetta.protocol.static import StaticSite
 READ_SIZE = 64 * 1024
 Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
 Handler = Callable[[Reader, Writer, TaskConnection, Limits], Awaitable[None]]
-# --8<-- [start:echo]
 
 
 async def drain(writer: Writer, limits: Limits) -> None:
     async with asyncio.timeout(limits.send_timeout):
         await writer.drain()
-        # --8<-- [end:echo]
 
 
+# --8<-- [start:echo]
 async def echo_client(
     reader: Reader, writer: Writer, connection: TaskConnection, limits: Limits
 ) -> None:
@@ -55,6 +54,7 @@ async def echo_client(
         writer.write(session.receive_data(data))
         await drain(writer, limits)
         idle.update(loop.time())
+        # --8<-- [end:echo]
 
 
 def http_client(site: StaticSite) -> Handler:
