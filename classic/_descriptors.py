@@ -36,9 +36,11 @@ def raise_open_file_limit() -> None:
 
 class _Shortage:
     """Whether this process is in an episode of running out of descriptors: one warning when
-    it starts, one line when accepting works again, not a line per attempt."""
+    it starts, one line when accepting has worked for `CALM` seconds, not a line per attempt."""
 
     short = False
+    last_failure = 0.0
+    CALM = 2.0
 
 
 def accept_failed(error: OSError, console: Console) -> bool:
@@ -46,6 +48,7 @@ def accept_failed(error: OSError, console: Console) -> bool:
     what a new client needs failed for want of descriptors; False for other errors."""
     if error.errno not in OUT_OF_RESOURCES:
         return False
+    _Shortage.last_failure = time.monotonic()
     if not _Shortage.short:
         _Shortage.short = True
         console.warn(
@@ -58,7 +61,7 @@ def accept_failed(error: OSError, console: Console) -> bool:
 
 def accept_recovered(console: Console) -> None:
     """A client was accepted: ends an episode of `accept_failed`, with one line."""
-    if _Shortage.short:
+    if _Shortage.short and time.monotonic() - _Shortage.last_failure > _Shortage.CALM:
         _Shortage.short = False
         console.warn("rosetta: info: accepting clients again")
 

@@ -47,7 +47,25 @@ def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
 
 def run(main: Callable[[asyncio.Event], Awaitable[None]], *, loop: str = "uvloop") -> None:
     with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        runner.get_loop().set_exception_handler(_one_line)
         runner.run(_until_signalled(main))
+
+
+_said: dict[str, float] = {}
+REPEAT_AFTER = 10.0
+
+
+def _one_line(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+    """What the loop reports (the stock loop's accept out of descriptors, a callback that
+    failed) as one line on stderr, not a traceback; the same report at most once per
+    `REPEAT_AFTER` seconds, so an episode is one line, not one per retry."""
+    message = str(context.get("message", "error in the event loop"))
+    error = context.get("exception")
+    line = f"{message}: {type(error).__name__}: {error}" if error else message
+    now = loop.time()
+    if now - _said.get(line, -REPEAT_AFTER) >= REPEAT_AFTER:
+        _said[line] = now
+        _warn(f"warning: {' '.join(line.split())}")
 
 
 async def _until_signalled(main: Callable[[asyncio.Event], Awaitable[None]]) -> None:
