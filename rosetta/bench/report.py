@@ -88,6 +88,8 @@ def table_rows(document: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             text += f" {figure['ratio']:.2f}x"
         if figure.get("p99_ms") is not None:
             text += f" p50/p99 {figure['p50_ms']:.2g}/{figure['p99_ms']:.2g} ms"
+        if figure.get("errors"):
+            text += f" errors {figure['errors']}"
         if figure["status"] not in ("ok",):
             text += f" ({figure['status']})"
         cells.setdefault(figure["contender"], {})[key] = text

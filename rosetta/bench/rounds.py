@@ -44,7 +44,12 @@ def _measure_all(
     try:
         with session(contender) as measure:
             for point in points:
-                yield point, measure(point)
+                try:
+                    measured = measure(point)
+                except (RuntimeError, OSError) as error:
+                    document.warn(f"{contender.label} at {point}: {error}")
+                    measured = {"value": 0.0, "status": "failed", "note": str(error), "errors": 1}
+                yield point, measured
     except StartFailed as failure:
         document.warn(f"{contender.label}: {failure}")
         for point in points:
