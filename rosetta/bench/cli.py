@@ -111,7 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 MODELS_HELP = (
     "comma-separated contenders (default: every registered model that serves the job, and the "
     "references and peers that are installed); a name given twice is measured twice, as two "
-    "contenders; a model's options as NAME:option=value[:option=value] (modern.protocol:loop=asyncio)"
+    "contenders; a model's options as NAME:option=value[:option=value] "
+    "(modern.protocol:loop=asyncio)"
 )
 SWITCH_MODELS_HELP = (
     "comma-separated mechanisms out of generator, greenlet, gevent, asyncio, uvloop, threads "
