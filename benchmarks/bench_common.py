@@ -10,82 +10,31 @@ from __future__ import annotations
 import json
 import os
 import platform
-import re
-import resource
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-READY = re.compile(r"listening on (?:tcp|http)://(?P<host>[\d.]+):(?P<port>\d+) .*pid=(?P<pid>\d+)")
-START_TIMEOUT = 30.0
+if str(ROOT) not in sys.path:
+    # `python benchmarks/NAME.py` from a checkout: the project beside the scripts.
+    sys.path.insert(0, str(ROOT))
 
-
-def raise_open_file_limit() -> int:
-    """Soft RLIMIT_NOFILE up to the hard limit; children (the servers) inherit it."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-
-
-def rosetta_command() -> list[str]:
-    return [sys.executable, "-m", "rosetta"]
-
-
-@dataclass
-class Server:
-    proc: subprocess.Popen[str]
-    host: str
-    port: int
-    pid: int
-
-    def url(self, path: str) -> str:
-        return f"http://{self.host}:{self.port}{path}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+from rosetta import launch  # noqa: E402  (needs the path above)
+from rosetta.launch import Server as Server  # noqa: E402
+from rosetta.launch import raise_open_file_limit as raise_open_file_limit  # noqa: E402
+from rosetta.launch import resident_bytes as resident_bytes  # noqa: E402
 
 
 def start_rosetta(job: str, model: str, *extra: str, root: Path | None = None) -> Server:
     """`rosetta serve JOB --model MODEL --port 0 -q`, once it printed its ready line."""
-    argv = [*rosetta_command(), "serve", job, "--model", model, "--port", "0", "-q", *extra]
-    if root is not None:
-        argv += ["--root", str(root)]
-    proc = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-        text=True, cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        match = READY.search(line)
-        if match:
-            return Server(proc, match["host"], int(match["port"]), int(match["pid"]))
-    proc.kill()
-    raise SystemExit(f"bench: no ready line from {' '.join(argv)}")
-
-
-def rss_bytes(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    try:
+        return launch.start(job, model, root=root, extra=[*extra, "-q"], cwd=ROOT)
+    except launch.LaunchError as error:
+        raise SystemExit(f"bench: {error}") from None
 
 
 def load_average() -> str:

@@ -1,56 +1,72 @@
 """Echo targets: modern servers against the C epoll reference, 50 connections, closed loop.
 
-    python benchmarks/echo_vs_ref.py [--rounds 5] [--seconds 4] [--bench-dir ../shared/bench]
+    python benchmarks/echo_vs_ref.py [--rounds 5] [--seconds 4]
 
-Runs the shared instrument `echo-vs-ref` (it builds the C reference server and the C load
-generator, and alternates the server under test with the reference round by round) for each
-target of issue 4, and records every round and the median ratio:
+The reference is `echo_ref`, one C epoll loop that does nothing but echo: the fastest echo this
+machine can do, so each figure says how close a Python server comes to it. The load comes from
+`echo_load`, a C closed-loop client (each connection sends a message, waits for all of it back,
+sends the next), so the load generator is never the limit. Both are built from the package's C
+sources on first use (`rosetta.instruments`; a C compiler is needed). Each round starts the
+server under test and the reference afresh and measures them one after the other, who goes
+first alternating; the figure is the median of the rounds' ratios. The targets:
 
-- modern.protocol on uvloop, 1 KiB messages: >= 0.90x the reference
-- modern.protocol on uvloop, 100 KiB messages: >= 0.95x
-- modern.streams on uvloop, 1 KiB messages: >= 0.60x
+- modern.protocol on uvloop, 1 KiB messages: >= 0.90x the reference (asyncio's lowest layer,
+  callbacks on a transport, should cost little more than the C loop itself)
+- modern.protocol on uvloop, 100 KiB messages: >= 0.95x (large messages spend their time in
+  the kernel's copies, which both pay alike)
+- modern.streams on uvloop, 1 KiB messages: >= 0.60x (streams pay for a task per connection
+  and an await per read and drain)
 """
 
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-from pathlib import Path
 
-from bench_common import ROOT, machine, markdown_table, rosetta_command, verdict, write_results
+from bench_common import machine, markdown_table, start_rosetta, verdict, write_results
+
+from rosetta import instruments
 
 TARGETS = (
     ("modern.protocol", 1024, 0.90),
     ("modern.protocol", 102400, 0.95),
     ("modern.streams", 1024, 0.60),
 )
-ROUND = re.compile(
-    r"round (\d+): server (\d+) req/s \(errors (\d+)\), reference (\d+) req/s, ratio ([\d.]+)"
-)
-MEDIAN = re.compile(r"median ratio server/reference: ([\d.]+)")
+CONNECTIONS = 50
 
 
-def measure(bench_dir: Path, model: str, size: int, rounds: int, seconds: float) -> dict:
-    server = [*rosetta_command(), "serve", "echo", "--model", model, "--port", "0", "-q"]
-    argv = [str(bench_dir / "echo-vs-ref"), "--conns", "50", "--size", str(size),
-            "--rounds", str(rounds), "--seconds", str(seconds), "--", *server]
-    done = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT, check=True)
-    median = MEDIAN.search(done.stdout)
-    if median is None:
-        raise SystemExit(f"echo-vs-ref said:\n{done.stdout}{done.stderr}")
+def measure(model: str, size: int, rounds: int, seconds: float) -> dict:
+    def show(number: int, result: instruments.EchoRound) -> None:
+        print(
+            f"{model} {size} B round {number}: server {result.server.requests_per_second} "
+            f"req/s (errors {result.server.errors}), reference "
+            f"{result.reference.requests_per_second} req/s, ratio {result.ratio:.2f}",
+            flush=True,
+        )
+
+    done = instruments.echo_vs_reference(
+        lambda: start_rosetta("echo", model, "--loop", "uvloop"),
+        rounds=rounds,
+        connections=CONNECTIONS,
+        size=size,
+        seconds=seconds,
+        on_round=show,
+    )
     return {
         "model": model,
         "loop": "uvloop",
         "size": size,
+        "connections": CONNECTIONS,
         "rounds": [
-            {"server_rps": int(m[2]), "errors": int(m[3]), "reference_rps": int(m[4]),
-             "ratio": float(m[5])}
-            for m in ROUND.finditer(done.stdout)
+            {
+                "server_rps": r.server.requests_per_second,
+                "errors": r.server.errors,
+                "reference_rps": r.reference.requests_per_second,
+                "ratio": round(r.ratio, 4),
+            }
+            for r in done
         ],
-        "median_ratio": float(median[1]),
-        "command": "../shared/bench/echo-vs-ref " + " ".join(argv[1:]).replace(
-            " ".join(rosetta_command()), "rosetta"),
+        "median_ratio": round(instruments.median_ratio(done), 4),
+        "command": f"python benchmarks/echo_vs_ref.py --rounds {rounds} --seconds {seconds:g}",
     }
 
 
@@ -58,19 +74,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--bench-dir", type=Path, default=ROOT.parent / "shared" / "bench")
     args = parser.parse_args()
+    try:
+        for name in instruments.SOURCES:
+            instruments.build(name)
+    except instruments.InstrumentError as error:
+        raise SystemExit(f"bench: {error}") from None
     results = {"machine": machine(), "targets": []}
     rows = []
     for model, size, target in TARGETS:
-        figure = measure(args.bench_dir, model, size, args.rounds, args.seconds)
+        figure = measure(model, size, args.rounds, args.seconds)
         figure["target"] = target
         figure["verdict"] = verdict(figure["median_ratio"], target)
         results["targets"].append(figure)
         rounds = ", ".join(f"{r['ratio']:.2f}" for r in figure["rounds"])
-        rows.append((f"`{model}` (uvloop)", f"{size} B", f"**{figure['median_ratio']:.2f}x**",
-                     f">= {target:.2f}x", figure["verdict"], rounds))
-        print(rows[-1], flush=True)
+        rows.append(
+            (
+                f"`{model}` (uvloop)",
+                f"{size} B",
+                f"**{figure['median_ratio']:.2f}x**",
+                f">= {target:.2f}x",
+                figure["verdict"],
+                rounds,
+            )
+        )
     table = markdown_table(
         ("server", "message", "median ratio to C epoll", "target", "", "rounds"), rows
     )

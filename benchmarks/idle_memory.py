@@ -10,7 +10,8 @@ its RSS is steady, and reports (RSS after - RSS before) / N. For `http` it then 
 request on every connection and reads the answer, and reports the same figure for
 connections that are idle between keep-alive requests (for information; no target).
 
-Targets (issue 4): modern.protocol <= 2 KiB per idle connection, modern.streams <= 6 KiB.
+Targets: modern.protocol <= 2 KiB per idle connection (a transport and a small protocol
+object), modern.streams <= 6 KiB (a task, a reader and a writer more).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from bench_common import (
     machine,
     markdown_table,
     raise_open_file_limit,
-    rss_bytes,
+    resident_bytes,
     start_rosetta,
     verdict,
     write_results,
@@ -43,10 +44,10 @@ def open_descriptors(pid: int) -> int:
 
 def steady_rss(pid: int) -> int:
     """RSS once two readings a settle time apart agree within 1%."""
-    previous = rss_bytes(pid)
+    previous = resident_bytes(pid)
     for _ in range(10):
         time.sleep(SETTLE_SECONDS)
-        current = rss_bytes(pid)
+        current = resident_bytes(pid)
         if abs(current - previous) <= previous // 100:
             return current
         previous = current

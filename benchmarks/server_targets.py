@@ -1,4 +1,4 @@
-"""Every server target of issue 4 in one run: echo vs C, static HTTP vs nginx, idle memory.
+"""Every server target in one run: echo vs C epoll, static HTTP vs nginx, idle memory.
 
     python benchmarks/server_targets.py [--quick]
 
@@ -39,7 +39,7 @@ def main() -> None:
         run("http_vs_nginx.py", "--models", "modern.protocol,modern.streams")
         run("idle_memory.py")
     sections = [
-        "# Server targets (issue 4)",
+        "# Server targets: the modern servers against C epoll, nginx and idle memory",
         "",
         f"- date: {about['date_utc']}",
         f"- machine: {about['cpu']}, {about['cores']} cores, {about['platform']}",

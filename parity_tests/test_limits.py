@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import resource
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 
 import pytest
 
 from parity_tests.clients import connect, echo_roundtrip, recv_exactly
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from parity_tests.harness import ServerProcess, assert_clean_stop, start_server, wait_until
 from rosetta import registry
 
 FD_SETSIZE = 1024
@@ -71,15 +70,6 @@ def closed_by_server(sock: socket.socket) -> bool:
         return True
     finally:
         sock.settimeout(10)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.parametrize("model", SELECT_MODELS)

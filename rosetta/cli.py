@@ -1,8 +1,12 @@
-"""`rosetta`: run any model, list them, and (as their issues land) download, demo, bench, migrate.
+"""`rosetta`: run any model, list them, download, demo and migrate.
 
 Errors a user can make (an unknown model, a port in use, a missing root, a missing dependency)
-end with one line on stderr and exit code 2, never a traceback. SIGINT and SIGTERM stop a
-server cleanly with exit code 0.
+end with one line on stderr and exit code 2, never a traceback (`rosetta.usage`). SIGINT and
+SIGTERM stop a server cleanly with exit code 0.
+
+Start-up pays only for what runs: `serve` and `models` are defined here and import a model only
+once it is chosen; every other sub-command lives beside its feature and its module is imported
+only when that sub-command is on the command line.
 """
 
 from __future__ import annotations
@@ -14,38 +18,42 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
-from rosetta.net import url_host
+from rosetta.net import listening_line
+from rosetta.site import BUNDLED_SITE
+from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
 
-BUNDLED_SITE = Path(__file__).resolve().parent / "site" / "html"
+__all__ = ["BUNDLED_SITE", "build_parser", "main", "markdown_model_table", "module_main"]
+
 DEFAULT_PORTS = {"echo": 7788, "http": 7890}
 SCHEMES = {"echo": "tcp", "http": "http"}
 
-# Sub-commands that live beside their feature. Each module exposes
-# `register(subparsers)`, which adds its parser with `set_defaults(handler=...)`; the handler
-# takes the parsed arguments and returns the exit code. A module that is not there yet is
-# simply not offered.
-FEATURE_COMMANDS = (
-    "rosetta.download_cli",
-    "rosetta.demos.cli",
-    "rosetta.bench.cli",
-    "rosetta.migrate.cli",
-)
 
-EXIT_USAGE = 2
+@dataclass(frozen=True)
+class FeatureCommand:
+    """A sub-command that lives beside its feature, in `module`; `help` is its line in
+    `rosetta --help`. The module exposes `register(subparsers)`, which adds the parser with
+    `set_defaults(handler=...)`; the handler takes the parsed arguments, returns the exit code."""
+
+    module: str
+    help: str
 
 
-class UsageError(Exception):
-    """A mistake of the user's: reported in one line, exit code 2."""
-
-
-def fail(message: str) -> int:
-    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
-    return EXIT_USAGE
+FEATURE_COMMANDS: dict[str, FeatureCommand] = {
+    "download": FeatureCommand(
+        "rosetta.download_cli", "download URLs concurrently with a classic or modern model"
+    ),
+    "demo": FeatureCommand(
+        "rosetta.demos.cli", "run one of the course's coroutine demos (§7-§9b), classic or modern"
+    ),
+    "migrate": FeatureCommand(
+        "rosetta.migrate.cli", "find gevent/greenlet idioms and say what replaces them in asyncio"
+    ),
+}
 
 
 def port_number(text: str) -> int:
@@ -78,14 +86,9 @@ def _model_option_choices() -> dict[str, list[str]]:
     return choices
 
 
-class OneLineParser(argparse.ArgumentParser):
-    """Usage mistakes in one line on stderr, exit code 2; `--help` still shows everything."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The whole command line; of the feature sub-commands only the one named in `argv` is
+    imported and registered in full, the others are listed by name and help line."""
     parser = OneLineParser(
         prog="rosetta",
         description="Concurrent servers of the classic course, classic and modern, side by side.",
@@ -146,14 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(handler=cmd_serve, volume=NORMAL)
 
-    for module_name in FEATURE_COMMANDS:
-        try:
-            feature = importlib.import_module(module_name)
-        except ModuleNotFoundError as missing:
-            if missing.name and module_name.startswith(missing.name):
-                continue
-            raise
-        feature.register(commands)
+    chosen = next((word for word in argv if not word.startswith("-")), None)
+    for name, feature in FEATURE_COMMANDS.items():
+        if name == chosen:
+            # A listed module that cannot be imported is a broken installation: say so loudly.
+            importlib.import_module(feature.module).register(commands)
+        else:
+            commands.add_parser(name, help=feature.help, add_help=False)
     return parser
 
 
@@ -221,14 +223,7 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     job: str = args.job
-    try:
-        model = registry.get(args.model or registry.DEFAULT_MODEL[job])
-    except registry.UnknownModel as error:
-        return fail(str(error))
-    if job not in model.jobs:
-        return fail(
-            f"model {model.name} does not serve {job} (it serves: {', '.join(sorted(model.jobs))})"
-        )
+    model = find_model(args.model or registry.DEFAULT_MODEL[job], job)
 
     options: dict[str, object] = {}
     for name in _model_option_choices():
@@ -249,10 +244,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return fail(f"document root {str(root)!r} is not a directory")
         root = root.resolve()
 
-    try:
-        module = model.load()
-    except (registry.ModelUnavailable, ImportError) as error:
-        return fail(str(error))
+    _, module = load_model(model.name, job)
 
     port = DEFAULT_PORTS[job] if args.port is None else args.port
     console = Console(args.volume)
@@ -261,11 +253,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def ready(sockname: tuple) -> None:
         nonlocal listening
         listening = True
-        print(
-            f"rosetta: listening on {SCHEMES[job]}://{url_host(sockname)}:{sockname[1]} "
-            f"(model={model.name}, pid={os.getpid()})",
-            flush=True,
-        )
+        print(listening_line(SCHEMES[job], sockname, model.name, os.getpid()), flush=True)
 
     signal.signal(signal.SIGTERM, _raise_interrupt)
     # A shell starts background jobs with SIGINT ignored; a server must still stop on it.
@@ -285,8 +273,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(words).parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -6,6 +6,7 @@ Kept out of `rosetta.protocol`, which never touches a socket.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 
@@ -42,6 +43,19 @@ def listening_socket(
 def url_host(sockname: tuple) -> str:
     host = sockname[0]
     return f"[{host}]" if ":" in host else host
+
+
+# The first line a server prints once it listens; whoever starts one reads its address here.
+LISTENING_LINE = re.compile(
+    r"^rosetta: listening on (?P<scheme>tcp|http)://(?P<host>\[[^\]]+\]|[^:/\[\]]+):(?P<port>\d+) "
+    r"\(model=(?P<model>[\w.]+), pid=(?P<pid>\d+)\)$"
+)
+
+
+def listening_line(scheme: str, sockname: tuple, model: str, pid: int) -> str:
+    """`rosetta: listening on tcp://[::1]:7788 (model=classic.blocking, pid=42)`."""
+    address = f"{scheme}://{url_host(sockname)}:{sockname[1]}"
+    return f"rosetta: listening on {address} (model={model}, pid={pid})"
 
 
 def abortive_close(sock: socket.socket) -> None:

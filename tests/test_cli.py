@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 import socket
@@ -14,8 +15,8 @@ import pytest
 
 from parity_tests.clients import echo_roundtrip
 from parity_tests.harness import assert_clean_stop, start_server
-from rosetta import registry
-from rosetta.cli import BUNDLED_SITE
+from rosetta import cli, launch, registry
+from rosetta.site import BUNDLED_SITE
 
 ROSETTA = [sys.executable, "-m", "rosetta"]
 
@@ -211,3 +212,102 @@ def test_python_dash_m_uses_the_course_defaults(module: str, job: str, port: int
         proc.send_signal(signal.SIGTERM)
         _, stderr = proc.communicate(timeout=15)
     assert proc.returncode == 0, stderr
+
+
+# -- start-up pays only for what runs ------------------------------------------------------
+
+HEAVY = ("aiohttp", "rich", "libcst", "gevent", "greenlet", "uvloop")
+
+
+def imported_top_level(importtime_report: str) -> set[str]:
+    """Top-level package names in a `python -X importtime` report."""
+    names = set()
+    for line in importtime_report.splitlines():
+        if line.startswith("import time:") and "|" in line:
+            names.add(line.rsplit("|", 1)[1].strip().split(".", 1)[0])
+    return names
+
+
+def test_imported_top_level_reads_an_importtime_report() -> None:
+    report = (
+        "import time: self [us] | cumulative | imported package\n"
+        "import time:       120 |        120 |   aiohttp.web\n"
+        "import time:        80 |        200 | rosetta.cli\n"
+    )
+    assert imported_top_level(report) == {"imported package", "aiohttp", "rosetta"}
+
+
+@pytest.mark.parametrize(
+    ("job", "model", "allowed"),
+    [
+        ("echo", "classic.blocking", set()),
+        ("http", "classic.epoll_server", set()),
+        ("http", "modern.protocol", {"uvloop"}),
+    ],
+)
+def test_serve_imports_only_what_the_model_needs(job: str, model: str, allowed: set[str]) -> None:
+    argv = launch.serve_command(job, model, python=[sys.executable, "-X", "importtime"])
+    server = launch.start_command(argv, model)
+    try:
+        if job == "echo":
+            assert echo_roundtrip(server.address, b"x") == b"x"
+        else:
+            assert fetch(server.url("/")) == (BUNDLED_SITE / "index.html").read_bytes()
+    finally:
+        assert server.stop() == 0
+    imported = imported_top_level(server.stderr())
+    assert "rosetta" in imported and model.split(".")[0] in imported
+    assert imported & set(HEAVY) == allowed
+
+
+@pytest.mark.parametrize(
+    ("argv", "allowed"),
+    [
+        (["models", "--json"], set()),
+        (["serve", "--help"], set()),
+        (["--help"], set()),
+        (["demo", "--help"], set()),
+        (["download", "--help"], {"aiohttp", "rich", "gevent", "greenlet", "uvloop"}),
+        (["migrate", "--help"], {"libcst", "rich"}),
+    ],
+)
+def test_each_sub_command_imports_only_its_own_stack(argv: list[str], allowed: set[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "rosetta", *argv],
+        capture_output=True, text=True, timeout=60, check=True,
+    )
+    imported = imported_top_level(result.stderr)
+    assert imported & set(HEAVY) <= allowed
+    assert not imported & {"classic", "modern"}
+
+
+def test_every_feature_command_registers_itself_when_chosen() -> None:
+    for name in cli.FEATURE_COMMANDS:
+        parser = cli.build_parser([name])
+        commands = next(
+            action for action in parser._actions if isinstance(action, argparse._SubParsersAction)
+        )
+        chosen = commands.choices[name]
+        assert chosen.get_default("handler") is not None, name
+        # The others stay placeholders: listed, never imported.
+        assert all(
+            commands.choices[other].get_default("handler") is None
+            for other in cli.FEATURE_COMMANDS if other != name
+        )
+
+
+def test_help_lists_every_sub_command() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for name in ("models", "serve", *cli.FEATURE_COMMANDS):
+        assert f"\n    {name} " in result.stdout, name
+
+
+def test_a_listed_feature_module_that_is_missing_is_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    missing = cli.FeatureCommand("rosetta.no_such_feature", "not there")
+    monkeypatch.setitem(cli.FEATURE_COMMANDS, "nothing", missing)
+    with pytest.raises(ModuleNotFoundError, match=r"rosetta\.no_such_feature"):
+        cli.build_parser(["nothing"])
+    cli.build_parser(["serve"])  # not chosen: listed only, so nothing to import

@@ -7,26 +7,13 @@ imported when the demo runs. Mistakes in the arguments end with one line on stde
 from __future__ import annotations
 
 import argparse
-import sys
-from typing import NoReturn
 
 from rosetta import registry
 from rosetta.demos import catalog
 from rosetta.demos.trace import Event, render
+from rosetta.usage import UsageError, find_model, load_model
 
-EXIT_USAGE = 2
 DEFAULT_MODEL = "classic.greenlets"
-
-
-def _one_line_error(message: str) -> NoReturn:
-    """Argument mistakes as one line on stderr (argparse would print the usage as well)."""
-    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
-    raise SystemExit(EXIT_USAGE)
-
-
-def _fail(message: str) -> int:
-    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
-    return EXIT_USAGE
 
 
 def _rounds(text: str) -> int:
@@ -58,27 +45,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="run one of the course's coroutine demos (§7-§9b), classic or modern",
         description=f"Demos: {listing}.",
     )
-    parser.error = _one_line_error  # type: ignore[method-assign]
     parser.add_argument("name", metavar="NAME", help=", ".join(catalog.DEMOS))
     demo_models = [model.name for model in registry.serving("demo")]
     parser.add_argument(
-        "--model", default=DEFAULT_MODEL,
+        "--model",
+        default=DEFAULT_MODEL,
         help=f"{' | '.join(demo_models) or 'a model serving demo'} (default {DEFAULT_MODEL})",
     )
     parser.add_argument(
-        "--rounds", type=_rounds,
+        "--rounds",
+        type=_rounds,
         help=f"rounds of the demo's loop, 1 to {catalog.MAX_ROUNDS} (default: per demo)",
     )
     parser.add_argument(
-        "--delay", type=_seconds,
+        "--delay",
+        type=_seconds,
         help=f"pause in seconds, 0 to {catalog.MAX_DELAY:g} (default: per demo)",
     )
     parser.add_argument(
-        "--driver", choices=("tasks", "send"),
+        "--driver",
+        choices=("tasks", "send"),
         help="modern.coroutines handoff only: asyncio tasks (default) or coro.send(None)",
     )
     parser.add_argument(
-        "--trace", action="store_true",
+        "--trace",
+        action="store_true",
         help="print the trace as JSON (events with their times) instead of the course's lines",
     )
     parser.set_defaults(handler=run)
@@ -89,34 +80,27 @@ def _print_event(event: Event) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        model = registry.get(args.model)
-    except registry.UnknownModel as error:
-        return _fail(str(error))
-    if "demo" not in model.jobs:
-        return _fail(
-            f"model {model.name} does not serve demo (it serves: {', '.join(sorted(model.jobs))})"
-        )
+    """The demo's trace printed; a mistake in the arguments raises `UsageError`."""
+    find_model(args.model, "demo")
     try:
         catalog.check(args.name, args.rounds, args.delay)
     except ValueError as error:
-        return _fail(str(error))
-    try:
-        module = model.load()
-    except (registry.ModelUnavailable, ImportError) as error:
-        return _fail(str(error))
+        raise UsageError(str(error)) from None
+    model, module = load_model(args.model, "demo")
     if args.name not in getattr(module, "DEMOS", ()):
-        return _fail(f"model {model.name} has no demo {args.name!r}")
-
+        raise UsageError(f"model {model.name} has no demo {args.name!r}")
     options: dict[str, str] = {}
     if args.driver is not None:
         if model.name != "modern.coroutines" or args.name != "handoff":
-            return _fail("--driver is for the handoff demo of modern.coroutines only")
+            raise UsageError("--driver is for the handoff demo of modern.coroutines only")
         options["driver"] = args.driver
 
     trace = module.run_demo(
-        args.name, rounds=args.rounds, delay=args.delay,
-        on_event=None if args.trace else _print_event, **options,
+        args.name,
+        rounds=args.rounds,
+        delay=args.delay,
+        on_event=None if args.trace else _print_event,
+        **options,
     )
     if args.trace:
         print(trace.json_text(), flush=True)

@@ -35,21 +35,13 @@ from parity_tests.harness import (
     ServerProcess,
     assert_clean_stop,
     start_server,
+    wait_until,
 )
 
 MODELS = ["classic.forking", "classic.threads", "classic.gevent_server"]
 LARGE_FILE_SIZE = 16 * 1024 * 1024
 # Generous: the models stop idle clients at once and give busy ones 2 s; this only catches hangs.
 PROMPT_STOP = 10.0
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()
 
 
 def server_pid(server: ServerProcess) -> int:

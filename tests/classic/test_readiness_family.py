@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from parity_tests.harness import (
     assert_clean_stop,
     server_command,
     start_server,
+    wait_until,
 )
 from rosetta.protocol.http import HTTPConnection
 from rosetta.protocol.static import FileChanged, StaticSite
@@ -39,15 +40,6 @@ READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
 ]
 MODEL_IDS = [name + "".join(f"[{v}]" for v in options.values()) for name, options in
              READINESS_MODELS]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def ready_port(ready_line: str) -> int:
