@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import re
 import shutil
 import signal
 import socket
@@ -24,15 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rosetta import registry
+from rosetta import instruments, launch, registry
 from rosetta.bench import procs
 from rosetta.bench.document import Contender
 from rosetta.bench.rounds import StartFailed, label_twice_named
 from rosetta.usage import UsageError, find_model
-
-START_TIMEOUT = 30.0
-READY = re.compile(r"listening on (?:tcp|http)://\[?(?P<host>[^\]\s]+?)\]?:(?P<port>\d+)")
-HTTP_SERVER_READY = re.compile(r"Serving HTTP on (?P<host>\S+) port (?P<port>\d+)")
 
 
 @dataclass(frozen=True)
@@ -119,17 +114,17 @@ def resolve(names: Sequence[str] | None, job: str, *, peers: bool = True) -> lis
         model = find_model(base, job)
         if model.missing:
             raise UsageError(f"model {model.name} needs {', '.join(model.missing)}, not installed")
-        serve_options(name)  # checks the options now, not halfway through a run
+        model_options(name)  # checks the options now, not halfway through a run
         note = "one client at a time (the course's §1 limit)" if model.one_client_at_a_time else ""
         contenders.append(Contender(name, "model", label, note))
     return contenders
 
 
-def serve_options(name: str) -> list[str]:
-    """`modern.protocol:loop=asyncio:workers=2` -> ["--loop", "asyncio", "--workers", "2"]."""
+def model_options(name: str) -> dict[str, str]:
+    """`modern.protocol:loop=asyncio:workers=2` -> {"loop": "asyncio", "workers": "2"}."""
     base, _, options = name.partition(":")
     model = registry.get(base)
-    argv: list[str] = []
+    chosen: dict[str, str] = {}
     for option in filter(None, options.split(":")):
         key, _, value = option.partition("=")
         if key not in model.options:
@@ -137,8 +132,8 @@ def serve_options(name: str) -> list[str]:
         allowed = model.options[key]
         if allowed and value not in allowed:
             raise UsageError(f"model {base} takes {key}={'|'.join(allowed)}")
-        argv += [f"--{key}", value]
-    return argv
+        chosen[key] = value
+    return chosen
 
 
 def is_one_client_at_a_time(contender: Contender) -> bool:
@@ -153,8 +148,12 @@ class Running:
     proc: subprocess.Popen[bytes]
     host: str
     port: int
-    pid: int
+    server: launch.Server | None = None
     cleanup: list[Path] = field(default_factory=list)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
     @property
     def address(self) -> tuple[str, int]:
@@ -167,13 +166,18 @@ class Running:
         return self.proc.poll() is None
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        family = self.pids()
+        if self.server is not None:
+            with contextlib.suppress(launch.LaunchError):
+                self.server.stop()
+        elif self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=10)
+                self.proc.wait(timeout=launch.STOP_TIMEOUT)
         # Whatever is left of the family (forked children, nginx's worker) goes with it.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
         self.proc.wait()
         for path in self.cleanup:
             shutil.rmtree(path, ignore_errors=True)
@@ -183,70 +187,23 @@ def start(contender: Contender, job: str, root: Path | None, extra: Sequence[str
     """Start `contender` serving `job` (static files from `root` for http); `extra` are more
     `rosetta serve` options for the models (the one place a kind adds them)."""
     base = contender.name.partition(":")[0]
-    if contender.role == "model":
-        argv = [
-            sys.executable,
-            "-m",
-            "rosetta",
-            "serve",
-            job,
-            "--model",
-            base,
-            "--port",
-            "0",
-            "-q",
-            *serve_options(contender.name),
-            *extra,
-        ]
-        if root is not None:
-            argv += ["--root", str(root)]
-        return _start_with_ready_line(argv, READY)
-    if base == "c-epoll":
-        return _start_c_echo()
-    if base == "nginx":
-        return _start_nginx(root)
-    if base == "http.server":
-        argv = [
-            sys.executable,
-            "-u",
-            "-m",
-            "http.server",
-            "0",
-            "--bind",
-            "127.0.0.1",
-            "--directory",
-            str(root),
-        ]
-        return _start_with_ready_line(argv, HTTP_SERVER_READY)
-    if base == "granian":
-        return _start_granian(root)
-    argv = [sys.executable, "-m", "rosetta.bench.peers", base, str(root or ".")]
-    return _start_with_ready_line(argv, READY)
-
-
-def _start_with_ready_line(argv: Sequence[str], ready: re.Pattern[str]) -> Running:
-    proc = subprocess.Popen(
-        list(argv),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    assert proc.stdout is not None
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline().decode(errors="replace")
-        if not line:
-            break
-        match = ready.search(line)
-        if match:
-            proc.stdout.close()
-            return Running(proc, match["host"], int(match["port"]), proc.pid)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    _, error = proc.communicate()
-    last = error.decode(errors="replace").strip().splitlines()[-1:] or ["no ready line"]
-    raise StartFailed(f"{argv[0]} did not start: {last[0]}")
+    try:
+        if contender.role == "model":
+            server = launch.start(
+                job, base, model_options(contender.name), root=root, extra=["-q", *extra]
+            )
+        elif base == "c-epoll":
+            server = instruments.start_reference()
+        elif base == "nginx":
+            return _start_nginx(root)
+        elif base == "granian":
+            return _start_granian(root)
+        else:
+            argv = [sys.executable, "-m", "rosetta.bench.peers", base, str(root or ".")]
+            server = launch.start_command(argv, base)
+    except (launch.LaunchError, instruments.InstrumentError) as error:
+        raise StartFailed(str(error)) from None
+    return Running(server.proc, server.host, server.port, server)
 
 
 def free_port() -> int:
@@ -256,7 +213,7 @@ def free_port() -> int:
 
 
 def _wait_listening(proc: subprocess.Popen[bytes], port: int, what: str) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
+    deadline = time.monotonic() + launch.START_TIMEOUT
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise StartFailed(f"{what} exited with status {proc.returncode}")
@@ -280,7 +237,7 @@ def _spawn_on_port(argv_for: Callable[[int], list[str]], what: str) -> Running:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
-        running = Running(proc, "127.0.0.1", port, proc.pid)
+        running = Running(proc, "127.0.0.1", port)
         try:
             _wait_listening(proc, port, what)
         except StartFailed:
@@ -359,7 +316,3 @@ def _start_granian(root: Path | None) -> Running:
         ],
         "granian",
     )
-
-
-def _start_c_echo() -> Running:
-    raise StartFailed("the C echo reference is not available yet")

@@ -156,7 +156,15 @@ def _summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     status = "ok" if statuses <= {"ok"} else sorted(statuses - {"ok"})[0]
     notes = sorted({row["note"] for row in rows if row.get("note")})
     extras: dict[str, Any] = {}
-    for name in ("p50_ms", "p99_ms", "generator_cpu", "server_cpu_us", "held", "idle_cpu"):
+    for name in (
+        "p50_ms",
+        "p99_ms",
+        "mean_ms",
+        "generator_cpu",
+        "server_cpu_us",
+        "held",
+        "idle_cpu",
+    ):
         values = [float(row[name]) for row in rows if row.get(name) is not None]
         if values:
             extras[name] = statistics.median(values)

@@ -6,8 +6,9 @@ binds 127.0.0.1 on a free port, prints the same ready line as `rosetta serve`, a
 until SIGTERM. `gevent-stream` is an echo server (gevent.server.StreamServer); the others serve
 the static files under ROOT: `gevent-pywsgi` (gevent.pywsgi.WSGIServer with a small
 file-serving WSGI app), `uvicorn` (uvicorn with Starlette's StaticFiles on uvloop and
-httptools) and `aiohttp` (aiohttp.web with add_static on uvloop). nginx, `python -m
-http.server` and granian are started from their own command lines (`rosetta.bench.contenders`).
+httptools), `aiohttp-static` (aiohttp.web with add_static on uvloop) and `http.server` (what
+`python -m http.server` runs: ThreadingHTTPServer, SimpleHTTPRequestHandler). nginx and granian
+are started from their own command lines (`rosetta.bench.contenders`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def _listening() -> socket.socket:
 def _ready(sock: socket.socket, name: str, scheme: str) -> None:
     port = sock.getsockname()[1]
     print(
-        f"rosetta: listening on {scheme}://127.0.0.1:{port} (model={name}, pid={os.getpid()})",
+        f"rosetta: listening on {scheme}://127.0.0.1:{port} "
+        f"(model={name.replace('-', '_')}, pid={os.getpid()})",
         flush=True,
     )
 
@@ -125,6 +127,25 @@ def aiohttp_static(root: Path) -> None:
     web.run_app(app, sock=sock, print=None, access_log=None, handle_signals=True)
 
 
+def http_server(root: Path) -> None:
+    """What `python -m http.server --directory ROOT` runs: ThreadingHTTPServer with
+    SimpleHTTPRequestHandler (HTTP/1.0, a connection per request), on our own socket."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            del format, args
+
+    handler = functools.partial(Quiet, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = _listening()
+    _ready(server.socket, "http.server", "http")
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    server.serve_forever()
+
+
 async def not_found_app(scope: dict, receive: Callable, send: Callable) -> None:
     """granian's application for paths outside its static route: 404, nothing else."""
     if scope["type"] != "http":
@@ -138,6 +159,7 @@ PEERS: dict[str, Callable[[Path], None]] = {
     "gevent-pywsgi": gevent_pywsgi,
     "uvicorn": uvicorn_starlette,
     "aiohttp-static": aiohttp_static,
+    "http.server": http_server,
 }
 
 
