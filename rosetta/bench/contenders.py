@@ -316,3 +316,26 @@ def _start_granian(root: Path | None) -> Running:
         ],
         "granian",
     )
+
+
+DEADLINE_OPTIONS = ("--header-timeout", "--keepalive-timeout", "--idle-timeout")
+
+
+def deadlines_off() -> list[str]:
+    """`rosetta serve` options that turn the connection deadlines off (0), for benches that
+    hold idle connections on purpose: only those this `rosetta serve` has."""
+    import argparse
+
+    from rosetta import cli
+
+    parser = cli.build_parser(["serve"])
+    known: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and "serve" in action.choices:
+            for option in action.choices["serve"]._actions:
+                known.update(option.option_strings)
+    argv: list[str] = []
+    for option in DEADLINE_OPTIONS:
+        if option in known:
+            argv += [option, "0"]
+    return argv

@@ -46,7 +46,7 @@ TOOLS = {
 }
 # Rounds that count toward a figure's median; a refused or limited round is measured and kept
 # but says something else than a speed.
-COUNTED = ("ok", "limit")
+COUNTED = ("ok", "limit", "refused")
 
 
 def point_key(point: Mapping[str, Any]) -> str:
