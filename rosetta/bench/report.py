@@ -58,7 +58,7 @@ class Progress:
         self.done += 1
         line = (
             f"round {round_number} {contender.label} {point_key(point)}: "
-            f"{format_value(measured.get('value'), unit)} {unit}"
+            f"{format_value(measured.get('value'), unit)}{'' if unit == 's' else ' ' + unit}"
         )
         if measured.get("status", "ok") != "ok":
             line += f" ({measured['status']}: {measured.get('note', '')})"
