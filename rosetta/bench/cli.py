@@ -40,7 +40,7 @@ KINDS: dict[str, tuple[str, str]] = {
         "in milliseconds, at every --conns value. Contenders: the echo models, the project's C "
         "epoll echo server (the reference and baseline) and gevent's StreamServer. The load is "
         "the project's C closed-loop generator; both C programs are built with cc on first use "
-        "into $XDG_CACHE_HOME/rosetta (a C compiler is needed).",
+        "into $XDG_CACHE_HOME/rosetta. Needs a C compiler (cc); gevent for its peer.",
     ),
     "http": (
         "static HTTP throughput (req/s) and latency p50/p99 (ms) against connections",
@@ -50,8 +50,9 @@ KINDS: dict[str, tuple[str, str]] = {
         "value. Contenders: the http models, nginx with one worker (the reference and baseline, "
         "when installed), python -m http.server, gevent pywsgi, uvicorn with Starlette "
         "StaticFiles, aiohttp add_static and granian (when installed: the bench extra). Load: "
-        "wrk (apt install wrk) with a Lua script; without wrk a multi-process Python client, "
-        "slower, with a message saying so.",
+        "wrk with a Lua script; without wrk a multi-process Python client, slower, with a "
+        "message saying so. Needs wrk and nginx from the system (apt install wrk nginx) for "
+        "the full picture, and pip install 'concurrency-rosetta[bench]' for the peers.",
     ),
     "scale": (
         "the C10K view: throughput (req/s) of a few active clients while N idle ones are held",
