@@ -74,10 +74,11 @@ KINDS: dict[str, tuple[str, str]] = {
     "download": (
         "download time (s) of many small files against per-response latency",
         "Wall time in seconds to download --files files of --size bytes from a local server that "
-        "delays every response by each --latency value (0 = no delay), for every download model, "
-        "the sequential course version (the baseline: one URL after the other) and, when "
-        "installed, curl --parallel and aria2c with the same -j. Needs nothing beyond the "
-        "project; curl and aria2c from the system to compare with them.",
+        "delays every response by each --latency value (0 = no delay: nginx when installed, so "
+        "the downloaders are what is timed), for every download model, the sequential course "
+        "version (the baseline: one URL after the other), a bare 20-line aiohttp downloader "
+        "and, when installed, curl --parallel and aria2c with the same -j. Needs nothing beyond "
+        "the project; curl, aria2c and nginx from the system to compare with them.",
     ),
 }
 DEFAULT_ROUNDS = {"idle": 1}
@@ -229,6 +230,12 @@ def _download_options(parser: argparse.ArgumentParser) -> None:
         type=units.positive_count,
         default=16,
         help="concurrent downloads of every downloader (default 16)",
+    )
+    parser.add_argument(
+        "--out-base",
+        type=Path,
+        help="where the downloaders write (default: the temporary directory, on disk as a "
+        "user's downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
     )
 
 

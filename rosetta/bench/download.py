@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -23,30 +24,35 @@ from pathlib import Path
 from typing import Any
 
 from rosetta import launch, registry
-from rosetta.bench import procs
+from rosetta.bench import contenders, procs
 from rosetta.bench.document import Contender, Document
 from rosetta.bench.rounds import Measure, Point, execute, label_twice_named
 from rosetta.usage import UsageError
 
 SEQUENTIAL = "sequential"
 TOOLS = {"curl": "curl --parallel", "aria2c": "aria2c"}
+BARE = "bare-aiohttp"
+SUMMARY_TIME = re.compile(r"files downloaded, .* in ([0-9.]+) s")
 
 
 def known_names() -> list[str]:
     names = [SEQUENTIAL] + [model.name for model in registry.serving("download")]
-    return names + [tool for tool in TOOLS if shutil.which(tool)]
+    return [*names, BARE, *(tool for tool in TOOLS if shutil.which(tool))]
 
 
 def run(args: argparse.Namespace) -> int:
     names = args.models or [
         name
         for name in known_names()
-        if name in TOOLS or name == SEQUENTIAL or registry.get(name).available
+        if name in (*TOOLS, SEQUENTIAL, BARE) or registry.get(name).available
     ]
     chosen = []
     for name, label in label_twice_named(names):
         if name == SEQUENTIAL:
             note = "rosetta download --model classic.threads_download -j 1: one URL at a time"
+            chosen.append(Contender(name, "reference", label, note))
+        elif name == BARE:
+            note = "20 lines of aiohttp: no checks, no .part files, no retries"
             chosen.append(Contender(name, "reference", label, note))
         elif name in TOOLS:
             if shutil.which(name) is None:
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             if "download" not in model.jobs:
                 raise UsageError(f"model {name} does not download")
             chosen.append(Contender(name, "model", label, model.summary))
+    nginx_there = shutil.which("nginx") is not None
     document = Document(
         kind="download",
         unit="s",
@@ -70,27 +77,41 @@ def run(args: argparse.Namespace) -> int:
             "size": args.size,
             "jobs": args.jobs,
             "latency": args.latency,
+            "server": "nginx at latency 0, else rosetta.bench.slowfiles"
+            if nginx_there
+            else "rosetta.bench.slowfiles",
         },
         baseline=args.baseline or (SEQUENTIAL if SEQUENTIAL in names else chosen[0].label),
         contenders=chosen,
     )
     base = Path(tempfile.mkdtemp(prefix="rosetta-bench-download-"))
+    base.chmod(0o755)  # nginx's worker runs as another user
     server = None
+    nginx: contenders.Running | None = None
+    outputs: Path | None = None
     try:
         digests = _write_files(base / "files", args.files, args.size)
         server = launch.start_command(
             [sys.executable, "-m", "rosetta.bench.slowfiles", str(base / "files")], "slowfiles"
         )
+        if 0 in args.latency and nginx_there:
+            # No delay: the fastest server there is, so that the downloaders are what is timed.
+            nginx = contenders.start(Contender("nginx", "reference"), "http", base / "files")
         lists = {}
         for latency in args.latency:
             ms = round(latency * 1000)
-            urls = [f"http://127.0.0.1:{server.port}/delay/{ms}/{name}" for name in digests]
+            if ms == 0 and nginx is not None:
+                urls = [f"http://127.0.0.1:{nginx.port}/{name}" for name in digests]
+            else:
+                urls = [f"http://127.0.0.1:{server.port}/delay/{ms}/{name}" for name in digests]
             lists[latency] = _url_files(base / f"urls-{ms}", urls)
+        outputs = Path(tempfile.mkdtemp(prefix="rosetta-bench-out-", dir=args.out_base))
 
         @contextlib.contextmanager
         def session(contender: Contender) -> Iterator[Measure]:
             def measure(point: Point) -> dict[str, Any]:
-                out = Path(tempfile.mkdtemp(prefix="out-", dir=base))
+                out = Path(tempfile.mkdtemp(prefix="out-", dir=outputs))
+                os.sync()  # no downloader pays for the previous one's write-back
                 try:
                     return _timed(contender, lists[point["latency"]], out, args.jobs, digests)
                 finally:
@@ -103,7 +124,11 @@ def run(args: argparse.Namespace) -> int:
         if server is not None:
             with contextlib.suppress(launch.LaunchError):
                 server.stop()
+        if nginx is not None:
+            nginx.stop()
         shutil.rmtree(base, ignore_errors=True)
+        if outputs is not None:
+            shutil.rmtree(outputs, ignore_errors=True)
 
 
 def _write_files(folder: Path, count: int, size: int) -> dict[str, str]:
@@ -139,6 +164,15 @@ def _argv(contender: Contender, lists: tuple[Path, Path], out: Path, jobs: int) 
             str(out),
             "--config",
             str(curl),
+        ]
+    if contender.name == BARE:
+        return [
+            sys.executable,
+            "-m",
+            "rosetta.bench.bare_download",
+            str(plain),
+            str(out),
+            str(jobs),
         ]
     if contender.name == "aria2c":
         return [
