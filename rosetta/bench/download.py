@@ -32,24 +32,30 @@ from rosetta.usage import UsageError
 SEQUENTIAL = "sequential"
 TOOLS = {"curl": "curl --parallel", "aria2c": "aria2c"}
 BARE = "bare-aiohttp"
+# The floor under any Python downloader: the interpreter, the CLI and aiohttp imported.
+STARTUP = "start-up"
+STARTUP_PROBE = "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser()"
 SUMMARY_TIME = re.compile(r"files downloaded, .* in ([0-9.]+) s")
 
 
 def known_names() -> list[str]:
     names = [SEQUENTIAL] + [model.name for model in registry.serving("download")]
-    return [*names, BARE, *(tool for tool in TOOLS if shutil.which(tool))]
+    return [*names, BARE, STARTUP, *(tool for tool in TOOLS if shutil.which(tool))]
 
 
 def run(args: argparse.Namespace) -> int:
     names = args.models or [
         name
         for name in known_names()
-        if name in (*TOOLS, SEQUENTIAL, BARE) or registry.get(name).available
+        if name in (*TOOLS, SEQUENTIAL, BARE, STARTUP) or registry.get(name).available
     ]
     chosen = []
     for name, label in label_twice_named(names):
         if name == SEQUENTIAL:
             note = "rosetta download --model classic.threads_download -j 1: one URL at a time"
+            chosen.append(Contender(name, "reference", label, note))
+        elif name == STARTUP:
+            note = "python, the CLI and aiohttp imported, nothing downloaded"
             chosen.append(Contender(name, "reference", label, note))
         elif name == BARE:
             note = "20 lines of aiohttp: no checks, no .part files, no retries"
@@ -165,6 +171,8 @@ def _argv(contender: Contender, lists: tuple[Path, Path], out: Path, jobs: int) 
             "--config",
             str(curl),
         ]
+    if contender.name == STARTUP:
+        return [sys.executable, "-c", STARTUP_PROBE]
     if contender.name == BARE:
         return [
             sys.executable,
@@ -218,16 +226,22 @@ def _timed(
     if finished.returncode != 0:
         last = (finished.stderr or finished.stdout).strip().splitlines()[-1:] or ["?"]
         raise RuntimeError(f"exit {finished.returncode}: {last[0]}")
+    if contender.name == STARTUP:
+        return {"value": elapsed, "client_cpu": finished.cpu}
     saved = {path.name for path in out.iterdir()}
     wrong = [
         name
         for name in list(digests)[:: max(1, len(digests) // 20)]
-        if hashlib.sha256((out / name).read_bytes()).hexdigest() != digests[name]
+        if name in saved and hashlib.sha256((out / name).read_bytes()).hexdigest() != digests[name]
     ]
     missing = len(set(digests) - saved)
-    return {
+    transfer = SUMMARY_TIME.search(finished.stdout[-500:])
+    measured: dict[str, Any] = {
         "value": elapsed,
         "errors": missing + len(wrong),
         "client_cpu": finished.cpu,
-        **({"note": f"{missing} files missing, {len(wrong)} wrong"} if missing or wrong else {}),
+        "transfer_s": float(transfer[1]) if transfer else None,
     }
+    if missing or wrong:
+        measured["note"] = f"{missing} files missing, {len(wrong)} wrong"
+    return measured
