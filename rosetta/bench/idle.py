@@ -24,8 +24,13 @@ from rosetta.bench.holding import IdleConnections
 from rosetta.bench.rounds import Measure, Point, StartFailed, execute
 
 STEPS = (100, 1000, 4000, 10_000)
-# Where one connection costs a whole process (or more), a cap keeps the machine usable.
-CAPS = {"classic.forking": 1000}
+# Where the model's cost would exhaust the machine or the run's time, a cap, and why.
+CAPS: dict[str, tuple[int, str]] = {
+    "classic.forking": (1000, "one process per connection"),
+    # It polls every client once per accept, so taking in N connections costs N*N/2 recv()
+    # calls: 10,000 take minutes.
+    "classic.nonblocking": (4000, "polling every client per accept: N*N/2 recv() to fill"),
+}
 SETTLE = 0.5
 WARM_UP = 3
 
@@ -65,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         held = IdleConnections(server.address)
         try:
             before = _warm_up(server)
-            cap = CAPS.get(contender.name.partition(":")[0])
+            cap = CAPS.get(contender.name.partition(":")[0], (None, ""))
 
             def measure(point: Point) -> dict[str, Any]:
                 return _step(
@@ -130,16 +135,17 @@ def _step(
     held: IdleConnections,
     before: tuple[int, int | None, int],
     count: int,
-    cap: int | None,
+    cap: tuple[int | None, str],
     floor: int,
     idle_seconds: float,
     last: bool,
 ) -> dict[str, Any]:
-    if cap is not None and count > cap:
+    most, why = cap
+    if most is not None and count > most:
         return {
             "value": 0.0,
             "status": "capped",
-            "note": f"capped at {cap} connections (one process each)",
+            "note": f"capped at {most} connections ({why})",
         }
     one_client = contenders.is_one_client_at_a_time(contender)
     if held.failures and not one_client:

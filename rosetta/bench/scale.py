@@ -93,12 +93,12 @@ def _with_idle(
     size: int,
     seconds: float,
 ) -> dict[str, Any]:
-    cap = CAPS.get(contender.name.partition(":")[0])
-    if cap is not None and idle > cap:
+    most, why = CAPS.get(contender.name.partition(":")[0], (None, ""))
+    if most is not None and idle > most:
         return {
             "value": 0.0,
             "status": "capped",
-            "note": f"capped at {cap} idle connections (one process each)",
+            "note": f"capped at {most} idle connections ({why})",
         }
     one_client = contenders.is_one_client_at_a_time(contender)
     if one_client and idle > 0:
