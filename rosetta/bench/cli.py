@@ -34,10 +34,11 @@ KINDS: dict[str, tuple[str, str]] = {
         "project).",
     ),
     "echo": (
-        "echo throughput (req/s) and latency p50/p99 (ms) against connections",
+        "echo throughput (req/s) and mean latency (ms) against connections",
         "Closed-loop echo: each connection sends --size bytes and waits for all of them back, "
-        "again and again, for --duration; figures in requests per second and latency p50/p99 "
-        "in milliseconds, at every --conns value. Contenders: the echo models, the project's C "
+        "again and again, for --duration; figures in requests per second, and the mean latency "
+        "in milliseconds (connections / throughput: the generator does not time single "
+        "messages), at every --conns value. Contenders: the echo models, the project's C "
         "epoll echo server (the reference and baseline) and gevent's StreamServer. The load is "
         "the project's C closed-loop generator; both C programs are built with cc on first use "
         "into $XDG_CACHE_HOME/rosetta. Needs a C compiler (cc); gevent for its peer.",

@@ -86,6 +86,8 @@ def table_rows(document: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             text += f" [{format_value(figure['min'], unit)}-{format_value(figure['max'], unit)}]"
         if figure["ratio"] is not None:
             text += f" {figure['ratio']:.2f}x"
+        if figure.get("mean_ms") is not None and figure.get("p99_ms") is None:
+            text += f" mean {figure['mean_ms']:.2g} ms"
         if figure.get("p99_ms") is not None:
             text += f" p50/p99 {figure['p50_ms']:.2g}/{figure['p99_ms']:.2g} ms"
         if figure.get("errors"):
