@@ -56,9 +56,10 @@ class Progress:
         unit: str,
     ) -> None:
         self.done += 1
+        suffix = "" if unit in ("s", "bytes") else f" {unit}"  # those values name their unit
         line = (
             f"round {round_number} {contender.label} {point_key(point)}: "
-            f"{format_value(measured.get('value'), unit)}{'' if unit == 's' else ' ' + unit}"
+            f"{format_value(measured.get('value'), unit)}{suffix}"
         )
         if measured.get("status", "ok") != "ok":
             line += f" ({measured['status']}: {measured.get('note', '')})"
