@@ -88,6 +88,7 @@ def _lines(document: dict[str, Any], axis: str, axes: Any) -> None:
             capsize=2,
             label=label,
             markersize=4,
+            color=_color(index),
         )
         for x, figure in points:
             if figure["status"] in ("refused", "limit") and figure["median"] is not None:
@@ -101,16 +102,27 @@ def _lines(document: dict[str, Any], axis: str, axes: Any) -> None:
                 )
 
 
+def _color(index: int) -> Any:
+    """Twenty distinct colours (a plot may hold seventeen contenders)."""
+    import matplotlib
+
+    return matplotlib.colormaps["tab20"](index % 20)
+
+
+def _legend(axes: Any) -> None:
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+
+
 def _against_connections(document: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(11, 5.5))
     _lines(document, "conns", axes)
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("concurrent connections (log)")
     axes.set_ylabel("requests per second (log)")
-    axes.legend(fontsize=7, ncol=2, loc="lower left")
+    _legend(axes)
     size = document["settings"]["size"]
     what = "echo" if document["kind"] == "echo" else "static HTTP"
     return _finish(
@@ -121,13 +133,13 @@ def _against_connections(document: dict[str, Any], path: Path) -> Path:
 def _scale(document: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(11, 5.5))
     _lines(document, "idle", axes)
     axes.set_xscale("symlog", linthresh=100)
     axes.set_yscale("symlog", linthresh=1000)
     axes.set_xlabel("idle connections held open (0, then log)")
     axes.set_ylabel(f"requests per second of {document['settings']['active']} busy clients")
-    axes.legend(fontsize=7, ncol=2, loc="lower left")
+    _legend(axes)
     return _finish(
         figure,
         axes,
@@ -161,7 +173,7 @@ def _idle(document: dict[str, Any], path: Path) -> Path:
         if figure["status"] != "ok":
             note += f" ({figure['status']})"
         notes.append(note)
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(11, 5.5))
     bars = axes.barh(labels, values)
     axes.set_xscale("log")
     axes.invert_yaxis()
@@ -193,7 +205,7 @@ def _switch(document: dict[str, Any], path: Path) -> Path:
 def _download(document: dict[str, Any], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(figsize=(9, 5.5))
+    figure, axes = plt.subplots(figsize=(11, 5.5))
     for index, (label, points) in enumerate(_series(document, "latency").items()):
         xs, ys, spread = _error_bars(points)
         style = "--" if label == document["baseline"] else "-"
@@ -206,11 +218,12 @@ def _download(document: dict[str, Any], path: Path) -> Path:
             marker=MARKERS[index % len(MARKERS)],
             capsize=2,
             markersize=4,
+            color=_color(index),
         )
     axes.set_yscale("log")
     axes.set_xlabel("delay of every answer, ms")
     axes.set_ylabel("wall time of the whole download, s (log)")
-    axes.legend(fontsize=7)
+    _legend(axes)
     settings = document["settings"]
     return _finish(
         figure,

@@ -79,13 +79,13 @@ def render(documents: Sequence[Path], page: Path, plot_dir: Path | None) -> int:
                 if drawn.is_absolute()
                 else Path(drawn).resolve().relative_to(page.parent.resolve())
             )
-        pattern = re.compile(rf"(<!-- bench:{kind} -->\n).*?(\n<!-- /bench:{kind} -->)", re.DOTALL)
+        pattern = re.compile(rf"(<!-- bench:{kind} -->\n).*?(<!-- /bench:{kind} -->)", re.DOTALL)
         if not pattern.search(text):
             print(
                 f"rosetta bench render: {page} has no <!-- bench:{kind} --> markers; {path} skipped"
             )
             continue
-        generated = block(document, plot)
+        generated = block(document, plot) + "\n"
         text = pattern.sub(lambda match, new=generated: match[1] + new + match[2], text)
     page.write_text(text)
     return 0
