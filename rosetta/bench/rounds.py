@@ -6,6 +6,7 @@ being measured.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
@@ -29,13 +30,16 @@ def run_rounds(
     rounds: int,
     session: Session,
     progress: Any,
+    checkpoint: Callable[[], None] = lambda: None,
 ) -> None:
-    """Every contender at every point, `rounds` times, interleaved; results into `document`."""
+    """Every contender at every point, `rounds` times, interleaved; results into `document`,
+    and `checkpoint()` after each contender's turn (a long run interrupted keeps its rounds)."""
     for round_number in range(1, rounds + 1):
         for contender in rotated(document.contenders, round_number - 1):
             for point, measured in _measure_all(contender, points, session, document):
                 document.add(contender, point, round_number, measured)
                 progress.step(round_number, contender, point, measured, document.unit)
+            checkpoint()
 
 
 def _measure_all(
@@ -81,8 +85,14 @@ def execute(args: Any, document: Document, points: Sequence[Point], session: Ses
             f"baseline {document.baseline} is not among the contenders ({', '.join(labels)})"
         )
     progress = report.Progress(len(labels) * len(points) * args.rounds, f"bench {args.kind}")
+
+    def checkpoint() -> None:
+        if args.out is not None:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(document.to_json(), indent=1) + "\n")
+
     try:
-        run_rounds(document, points, args.rounds, session, progress)
+        run_rounds(document, points, args.rounds, session, progress, checkpoint)
     finally:
         progress.close()
     return report.finish(document, args)
