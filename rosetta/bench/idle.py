@@ -39,6 +39,11 @@ def steps_up_to(most: int) -> list[int]:
     return sorted({step for step in STEPS if step < most} | {most})
 
 
+def last_step(steps: list[int], cap: int | None) -> int:
+    """The step at which the idle CPU is read: the last one the model is measured at."""
+    return max(step for step in steps if cap is None or step <= cap)
+
+
 def run(args: argparse.Namespace) -> int:
     limit = procs.raise_open_files()
     chosen = contenders.resolve(args.models, "echo", peers=False)
@@ -82,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
                     cap,
                     args.floor,
                     args.duration,
-                    point["connections"] == steps[-1],
+                    point["connections"] == last_step(steps, cap[0]),
                 )
 
             yield measure

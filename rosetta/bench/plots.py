@@ -170,6 +170,8 @@ def _idle(document: dict[str, Any], path: Path) -> Path:
         labels.append(label)
         values.append(max(figure["median"], 1.0) / 1024)
         note = f"at {int(figure.get('held', count)):,}"
+        if figure["median"] <= 0:
+            note = f"0 B (nothing in user space) {note}"
         if figure["status"] != "ok":
             note += f" ({figure['status']})"
         notes.append(note)

@@ -91,6 +91,8 @@ def table_rows(document: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             text += f" mean {figure['mean_ms']:.2g} ms"
         if figure.get("p99_ms") is not None:
             text += f" p50/p99 {figure['p50_ms']:.2g}/{figure['p99_ms']:.2g} ms"
+        if figure.get("idle_cpu") is not None:
+            text += f" idle CPU {figure['idle_cpu'] * 100:.1f}%"
         if figure.get("errors"):
             text += f" errors {figure['errors']}"
         if figure["status"] not in ("ok",):
