@@ -93,6 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # Each kind sets its own handler; this one says the command is registered in full.
+    bench.set_defaults(handler=_run)
     kinds = bench.add_subparsers(dest="kind", metavar="KIND", required=True)
     for name, (summary, description) in KINDS.items():
         parser = kinds.add_parser(name, help=summary, description=description)
