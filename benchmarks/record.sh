@@ -9,7 +9,7 @@ for kind in switch echo http scale idle download; do
     switch)   args=(--rounds 3 --duration 1s) ;;
     echo)     args=(--rounds 2 --duration 1s --conns 1,10,100,1000 --size 1k) ;;
     http)     args=(--rounds 2 --duration 1s --conns 1,10,100,1000 --size 1k --files 128) ;;
-    scale)    args=(--rounds 2 --duration 1s --idle 0,100,1000,4000,10000 --active 10) ;;
+    scale)    args=(--rounds 1 --duration 1s --idle 0,100,1000,4000,10000 --active 10) ;;
     idle)     args=(--rounds 1 --duration 2s --max 10000) ;;
     download) args=(--rounds 3 --latency 0,50ms --files 200 --size 16k -j 16) ;;
   esac

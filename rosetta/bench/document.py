@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
-import json
 import os
 import platform
 import shlex
@@ -144,10 +143,6 @@ class Document:
             "rounds": self.rounds,
             "warnings": self.warnings,
         }
-
-    def write(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_json(), indent=1) + "\n")
 
 
 def _summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ import argparse
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import urllib.request
 from collections.abc import Iterator
@@ -154,5 +153,4 @@ def one_load(
     elif not server.alive():
         measured["status"] = "failed"
         measured["note"] = "the server exited"
-    print(end="", file=sys.stderr)
     return measured
