@@ -69,6 +69,7 @@ FEATURE_COMMANDS: dict[str, FeatureCommand] = {
     "demo": FeatureCommand(
         "rosetta.demos.cli", "run one of the course's coroutine demos (§7-§9b), classic or modern"
     ),
+    "bench": FeatureCommand("rosetta.bench.cli", "measure the models side by side, live"),
     "migrate": FeatureCommand(
         "rosetta.migrate.cli", "find gevent/greenlet idioms and say what replaces them in asyncio"
     ),
