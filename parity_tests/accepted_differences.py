@@ -99,6 +99,6 @@ BEHAVIOUR_DIFFERENCES: dict[str, dict[str, str]] = {
         "first-head-keepalive": "aiohttp's keep-alive timer also runs from accept: with "
         "--keepalive-timeout below --header-timeout, a first head is cut silently at the former",
         "send-deadline": "aiohttp has no send deadline: a client that never reads is held",
-        "half-close": "aiohttp drops a connection whose client half-closed, unanswered",
+        "half-close": "aiohttp may drop a connection whose client half-closed, unanswered",
     },
 }

@@ -160,8 +160,9 @@ def test_a_half_closed_client_gets_its_answer_then_a_close(
     http_servers: dict[str, ServerProcess],
 ) -> None:
     results = _everywhere(list(http_servers.values()), _half_close)
-    expected = {
-        label: 0 if "half-close" in BEHAVIOUR_DIFFERENCES.get(server.model, {}) else 1
+    # Where the difference is named, the request may go unanswered, never answered twice.
+    allowed = {
+        label: {0, 1} if "half-close" in BEHAVIOUR_DIFFERENCES.get(server.model, {}) else {1}
         for label, server in http_servers.items()
     }
-    assert results == expected
+    assert {label: n for label, n in results.items() if n not in allowed[label]} == {}
