@@ -15,25 +15,21 @@ Course bug: nothing was echoed back. Fixed: the server echoes (`sendall`, never 
 
 from __future__ import annotations
 
-import os
 import socket
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler
+from classic._conversation import Conversation, Ready, entry_points
+from classic._descriptors import accept_one
 from rosetta.console import Console, show_peer
 from rosetta.net import bind_address, family_for
 
+# --8<-- [start:accept]
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, converse: Conversation, grace: float
 ) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
-
-
-def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
+    # No grace: the one conversation is the server; a stop ends it.
+    # The listening socket written out as §1 writes it (backlog 5); the other models take the
+    # same socket, with their own backlog, from rosetta.net.listening_socket.
     server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
     try:
         server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -42,11 +38,18 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         ready(server_socket.getsockname())
         while True:
             console.event("waiting for a new client")
-            client_socket, client_addr = server_socket.accept()
+            accepted = accept_one(server_socket, console)
+            if accepted is None:
+                continue  # out of descriptors: paused, warned once
+            client_socket, client_addr = accepted
             console.event(f"now serving [{show_peer(client_addr)}]")
             converse(client_socket, client_addr)
     finally:
         server_socket.close()
+        # --8<-- [end:accept]
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

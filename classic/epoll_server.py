@@ -8,7 +8,7 @@ sent at once and, for what the socket does not take, when `EPOLLOUT` says it is 
 Edge-triggered (`EPOLLET`, the default, as in the course) reports a descriptor once per
 change, so the server must accept and read until `EAGAIN`; level-triggered reports it for as
 long as it is ready, so one accept or one recv per event is enough.
-Blocks: only in `epoll.poll()`.
+Blocks: only in `epoll.poll()`, for at most the time to the nearest client deadline.
 Costs: O(ready descriptors) per wake-up, not O(clients); no `FD_SETSIZE` limit (only the
 open-files limit, whose soft value this server raises to the hard one).
 Counterpart: `modern.protocol` (asyncio's selector loop is this epoll loop; a Protocol is the
@@ -20,8 +20,7 @@ might never come). Fixed: accept and recv loop until `EAGAIN` (`BlockingIOError`
 Course bug: it tested `events == EPOLLIN`, so an event with `EPOLLERR` or `EPOLLHUP` in it (a
 reset) was never handled. Fixed: events are tested with `&`.
 Course bug: it closed a socket before unregistering it (`EBADF` killed the server) and never
-deleted the dict entries. Fixed: unregister, close, then delete from `connections` and
-`addresses`.
+deleted the dict entries. Fixed: unregister, close, delete from `connections`, `addresses`.
 Course bug: one `send` could write part of the answer and drop the rest. Fixed: the rest
 waits in the client's outbox and goes out on `EPOLLOUT`.
 """
@@ -32,45 +31,25 @@ import errno
 import os
 import select
 import socket
-from collections.abc import Callable
+import time
 
-from classic.outbox import (
-    PEER_GONE,
-    Outbox,
-    Replies,
-    RepliesFactory,
-    accept_failed,
-    describe_gone,
-    echo_replies,
-    http_replies,
-    raise_open_file_limit,
-)
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
-from rosetta.protocol.static import StaticSite
+from classic._descriptors import accept_failed, accept_recovered, raise_open_file_limit
+from classic._outbox import PEER_GONE, Outbox
+from classic._replies import Replies, RepliesFactory, entry_points
+from classic._timers import Timers
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
 
-Ready = Callable[[tuple], None]
 TRIGGERS = ("edge", "level")
 
 
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, trigger: str = "edge"
-) -> None:
-    EpollServer(console, echo_replies(), trigger).serve(host, port, ready)
+def _serve(host: str, port: int, ready: Ready, console: Console, new_replies: RepliesFactory,
+           trigger: str = "edge") -> None:  # fmt: skip
+    EpollServer(console, new_replies, trigger).serve(host, port, ready)
 
 
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    trigger: str = "edge",
-) -> None:
-    EpollServer(console, http_replies(StaticSite(root)), trigger).serve(host, port, ready)
-
-
+# --8<-- [start:accept]
 class EpollServer:
     def __init__(self, console: Console, new_replies: RepliesFactory, trigger: str) -> None:
         if trigger not in TRIGGERS:
@@ -86,24 +65,29 @@ class EpollServer:
         self.outboxes: dict[int, Outbox] = {}
         self.replies: dict[int, Replies] = {}
         self.masks: dict[int, int] = {}
+        self.timers: Timers[int] = Timers()
         self.epoll = select.epoll()
 
     def serve(self, host: str, port: int, ready: Ready) -> None:
         raise_open_file_limit()
-        server = socket.socket(family_for(host), socket.SOCK_STREAM)
+        server = listening_socket(host, port, 128)
         try:
-            server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            server.bind(bind_address(host, port))
-            server.listen(128)
             server.setblocking(False)
             self.epoll.register(server.fileno(), select.EPOLLIN | self.trigger_flag)
             ready(server.getsockname())
             while True:
-                for fd, events in self.epoll.poll():
+                for fd, events in self.epoll.poll(self.timers.timeout(time.monotonic())):
                     if fd == server.fileno():
                         self.accept(server)
                     elif fd in self.connections:
                         self.client_event(fd, events)
+                for fd in self.timers.expired(time.monotonic()):
+                    self.console.event(f"{show_peer(self.addresses[fd])} timed out")
+                    if self.replies[fd].expire(self.outboxes[fd]):
+                        self.offline(fd, announce=False)
+                    else:
+                        self.client_event(fd, select.EPOLLOUT)  # the 408 goes out
+                # --8<-- [end:accept]
         finally:
             for fd in list(self.connections):
                 self.offline(fd, announce=False)
@@ -125,18 +109,21 @@ class EpollServer:
                 # listener, so in edge mode they are tried again rather than stranded.
                 self.epoll.modify(server.fileno(), select.EPOLLIN | self.trigger_flag)
                 return
+            accept_recovered(self.console)
             client.setblocking(False)
             fd = client.fileno()
             self.connections[fd] = client
             self.addresses[fd] = addr
             self.outboxes[fd] = Outbox()
-            self.replies[fd] = self.new_replies()
+            self.replies[fd] = self.new_replies(addr)
             self.masks[fd] = select.EPOLLIN | self.trigger_flag
             self.epoll.register(fd, self.masks[fd])
+            self.timers.set(fd, self.replies[fd].deadline(self.outboxes[fd]))
             self.console.event(f"new client {show_peer(addr)}")
             if not self.edge:
                 return  # level-triggered: the listener is reported again while more wait
 
+    # --8<-- [start:event]
     def client_event(self, fd: int, events: int) -> None:
         outbox = self.outboxes[fd]
         try:
@@ -156,6 +143,7 @@ class EpollServer:
         if outbox.finished:
             self.offline(fd)
             return
+        self.timers.set(fd, self.replies[fd].deadline(outbox))
         mask = self.trigger_flag
         if outbox.wants_input:
             mask |= select.EPOLLIN
@@ -166,6 +154,7 @@ class EpollServer:
             # EPOLLIN was off is reported now rather than stranded.
             self.masks[fd] = mask
             self.epoll.modify(fd, mask)
+            # --8<-- [end:event]
 
     def receive(self, fd: int, outbox: Outbox) -> None:
         sock, replies = self.connections[fd], self.replies[fd]
@@ -183,11 +172,13 @@ class EpollServer:
             if not self.edge:
                 return  # level-triggered: reported again while more is readable
 
+    # --8<-- [start:offline]
     def offline(self, fd: int, *, announce: bool = True) -> None:
         # Forget the client first, so that a signal arriving half-way through (SIGTERM
         # raises KeyboardInterrupt anywhere) never leaves an entry behind to close twice.
         sock = self.connections.pop(fd)
         addr = self.addresses.pop(fd)
+        self.timers.discard(fd)
         self.replies.pop(fd)
         self.masks.pop(fd)
         self.outboxes.pop(fd).discard()
@@ -195,6 +186,11 @@ class EpollServer:
         sock.close()
         if announce:
             self.console.event(f"{show_peer(addr)} offline")
+            # --8<-- [end:offline]
+
+
+serve_echo, serve_http = entry_points(_serve)
+
 
 if __name__ == "__main__":
     from rosetta.cli import module_main

@@ -16,7 +16,7 @@ Course bug: every child kept the listening socket open. Fixed: `dealWithClient` 
 Course bug: stopping the server left the children serving. Fixed: at stop (SIGINT or SIGTERM)
 the parent stops accepting and sends SIGTERM to its children; a child then shuts the read side
 of its connection, so its conversation ends as if the client had closed (a response being sent
-is finished), and any child still alive after `GRACE_SECONDS` is killed. Children ignore
+is finished), and any child still alive after the grace time (`--grace`) is killed. Children ignore
 SIGINT: Ctrl-C reaches the whole process group, and the parent decides how they stop.
 """
 
@@ -24,31 +24,20 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import os
 import signal
 import socket
 import time
 from collections.abc import Iterator
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler
+from classic._conversation import Conversation, Ready, entry_points
+from classic._descriptors import accept_failed, accept_one
 from rosetta.console import Console, show_peer
-from rosetta.net import bind_address, family_for
+from rosetta.net import listening_socket
 
-GRACE_SECONDS = 2.0
 # The course's fork semantics, whatever the platform's default start method.
 FORK = multiprocessing.get_context("fork")
 # Held while a child starts, so none arrives before the child has installed its own handlers.
 HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGCHLD}
-
-
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
 
 
 def dealWithClient(
@@ -63,34 +52,45 @@ def dealWithClient(
     converse(sock, addr)
 
 
-def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+# --8<-- [start:accept]
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, converse: Conversation, grace: float
+) -> None:
+    server_socket = listening_socket(host, port, 128)
     signal.signal(signal.SIGCHLD, _reap)
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
+        # §1's accept loop, repeated on purpose so that this listing reads alone; what
+        # differs from §1 is only what each accepted client is given.
         while True:
             console.event("waiting for a new client")
-            client_socket, client_addr = server_socket.accept()
+            accepted = accept_one(server_socket, console)
+            if accepted is None:
+                continue  # out of descriptors: paused, warned once
+            client_socket, client_addr = accepted
             console.event(f"now serving [{show_peer(client_addr)}]")
             client = FORK.Process(
                 target=dealWithClient,
                 args=(client_socket, client_addr),
                 kwargs={"listener": server_socket, "converse": converse},
             )
-            with _signals_held():
-                client.start()
-            client_socket.close()
+            try:
+                with _signals_held():
+                    client.start()  # a fork and a pipe: may fail for want of descriptors
+            except OSError as error:
+                if not accept_failed(error, console):
+                    raise
+        # --8<-- [end:accept]
+            finally:
+                client_socket.close()
     finally:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        # The stop is bounded by GRACE_SECONDS: a second signal must not interrupt it and
+        # The stop is bounded by the grace time: a second signal must not interrupt it and
         # leave children behind.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
-        _stop_children()
+        _stop_children(grace)
 
 
 def _reap(signum: int, frame: object) -> None:
@@ -101,6 +101,7 @@ def _shut_read(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):  # the conversation already closed it
         sock.shutdown(socket.SHUT_RD)
 
+# --8<-- [start:stop]
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
@@ -111,16 +112,20 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, HELD_SIGNALS)
 
 
-def _stop_children() -> None:
+def _stop_children(grace: float) -> None:
     children = multiprocessing.active_children()
     for child in children:
         child.terminate()
-    deadline = time.monotonic() + GRACE_SECONDS
+    deadline = time.monotonic() + grace
     for child in children:
         child.join(max(0.0, deadline - time.monotonic()))
         if child.is_alive():
             child.kill()
             child.join()
+            # --8<-- [end:stop]
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

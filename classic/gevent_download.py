@@ -21,7 +21,7 @@ Course bug: `monkey.patch_all()` came after the other imports, so modules import
 kept the unpatched socket. Fixed: it is the first statement.
 Course bug: no limit on concurrency, no error handling (one bad URL raised in its greenlet),
 the body only read into memory. Fixed: a Pool of `-j`, a record per URL, the body saved
-through `.part` and a rename (`classic.urllib_fetch`, shared with the thread model).
+through `.part` and a rename (`classic._urllib_fetch`, shared with the thread model).
 """
 
 from __future__ import annotations
@@ -37,32 +37,28 @@ if __name__ == "__main__":
 import itertools
 import signal
 import sys
-import urllib.request
 from collections.abc import Sequence
-from pathlib import Path
 
 import gevent
 from gevent.pool import Pool
 
-from classic.urllib_fetch import Report, Sockets, build_opener, fetch_url
-from rosetta.protocol.download import Job, Result, Settings, not_started
+from classic._urllib_fetch import Sockets, fetch_url
+from rosetta.download.report import Report
+from rosetta.download.settings import Settings
+from rosetta.protocol.download import Job, Result, not_started
 
 MODEL = "classic.gevent_download"
 
 
 # --8<-- [start:download]
-def myDownLoad(job: Job, directory: Path, settings: Settings, report: Report,
-               opener: urllib.request.OpenerDirector, sockets: Sockets) -> Result:
+def myDownLoad(job: Job, settings: Settings, report: Report, sockets: Sockets) -> Result:
     # The course printed "GET: url" here and "N bytes received from url." at the end;
-    # `report` prints both with --verbose (see rosetta.protocol.download.course_*_line).
-    return fetch_url(job, directory, settings, report, opener, sockets)
+    # `report` prints both with --verbose (see rosetta.download.report.course_*_line).
+    return fetch_url(job, settings, report, sockets)
 
 
-def download(
-    jobs: Sequence[Job], directory: Path, settings: Settings, report: Report
-) -> list[Result]:
-    sockets = Sockets()
-    opener = build_opener(sockets)
+def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
+    sockets = Sockets(settings)
     pool = Pool(settings.limit)
 
     def interrupted() -> None:
@@ -72,16 +68,15 @@ def download(
         sockets.cancelled.set()
         pool.kill(block=False)
 
-    handlers = [gevent.signal_handler(signum, interrupted)
-                for signum in (signal.SIGINT, signal.SIGTERM)]
+    handlers = [
+        gevent.signal_handler(signum, interrupted) for signum in (signal.SIGINT, signal.SIGTERM)
+    ]
     greenlets = []
     try:
         for job in jobs:
             if sockets.cancelled.is_set():
                 break
-            greenlets.append(
-                pool.spawn(myDownLoad, job, directory, settings, report, opener, sockets)
-            )
+            greenlets.append(pool.spawn(myDownLoad, job, settings, report, sockets))
         gevent.joinall(greenlets)
     finally:
         for handler in handlers:
@@ -92,10 +87,12 @@ def download(
         result if isinstance(result, Result) else not_started(job)
         for job, result in itertools.zip_longest(jobs, results[: len(jobs)])
     ]
+
+
 # --8<-- [end:download]
 
 
 if __name__ == "__main__":
-    from rosetta.download_cli import run_in_this_process
+    from rosetta.download.cli import module_main
 
-    sys.exit(run_in_this_process(MODEL, sys.modules[__name__], sys.argv[1:]))
+    sys.exit(module_main(MODEL, sys.modules[__name__], sys.argv[1:]))

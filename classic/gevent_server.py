@@ -20,7 +20,8 @@ Course bug: a client resetting its connection raised in its greenlet and printed
 Fixed: a reset ends only that greenlet's conversation, with one console line.
 Stop: SIGINT and SIGTERM are caught by gevent signal watchers (a plain Python handler would
 raise inside the hub, which prints it), which throw KeyboardInterrupt into the accept loop;
-idle connections are dropped at once, a response being sent finishes within `GRACE_SECONDS`.
+idle connections are dropped at once, a response being sent finishes within the grace time.
+Out of descriptors, `accept` pauses (a gevent sleep) and retries instead of raising.
 """
 
 from __future__ import annotations
@@ -30,39 +31,31 @@ from gevent import monkey
 monkey.patch_all()
 
 import contextlib  # noqa: E402
-import os  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
 
 import gevent  # noqa: E402
 from gevent.socket import cancel_wait_ex  # noqa: E402
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler  # noqa: E402
+from classic._conversation import Conversation, Ready, entry_points  # noqa: E402
+from classic._descriptors import accept_one  # noqa: E402
 from rosetta.console import Console, show_peer  # noqa: E402
-from rosetta.net import bind_address, family_for  # noqa: E402
+from rosetta.net import listening_socket  # noqa: E402
 
-GRACE_SECONDS = 2.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
+# --8<-- [start:accept]
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+def _serve(
+    host: str, port: int, ready: Ready, console: Console, converse: Conversation, grace: float
 ) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
-
-
-def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conversation) -> None:
     def handle_request(conn: socket.socket, addr: object) -> None:
         # At stop, a wait for the client's next request is cancelled (see _stop_clients).
         with contextlib.suppress(cancel_wait_ex):
             converse(conn, addr)
 
     clients: dict[gevent.Greenlet, socket.socket] = {}
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 128)
     # A Python signal handler would raise inside whichever greenlet runs, often the hub, which
     # prints the exception; a gevent watcher runs in a greenlet of its own instead.
     main = gevent.getcurrent()
@@ -71,18 +64,18 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
         for signum in STOP_SIGNALS
     ]
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
         while True:
-            conn, addr = server_socket.accept()
+            accepted = accept_one(server_socket, console)
+            if accepted is None:
+                continue  # out of descriptors: paused, warned once
+            conn, addr = accepted
             console.event(f"now serving [{show_peer(addr)}]")
             client = gevent.spawn(handle_request, conn, addr)
             clients[client] = conn
             client.link(lambda finished: clients.pop(finished, None))
     finally:
-        # The stop is bounded by GRACE_SECONDS: a second signal is ignored, not fatal (a
+        # The stop is bounded by the grace time: a second signal is ignored, not fatal (a
         # cancelled watcher leaves the signal's default action, which kills).
         signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         for watcher in watchers:
@@ -91,18 +84,25 @@ def _serve(host: str, port: int, ready: Ready, console: Console, converse: Conve
             signal.signal(signum, signal.SIG_IGN)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
         server_socket.close()
-        _stop_clients(clients)
+        _stop_clients(clients, grace)
+        # --8<-- [end:accept]
 
 
-def _stop_clients(clients: dict[gevent.Greenlet, socket.socket]) -> None:
+# --8<-- [start:stop]
+def _stop_clients(clients: dict[gevent.Greenlet, socket.socket], grace: float) -> None:
     """Drop idle connections now, and let responses being sent finish within the grace time:
     gevent's `shutdown(SHUT_RD)` cancels a greenlet's wait in `recv` (`cancel_wait_ex`), and a
     later `recv` returns b"" as if the client had closed."""
     for conn in list(clients.values()):
         with contextlib.suppress(OSError):  # already closed by its greenlet
             conn.shutdown(socket.SHUT_RD)
-    gevent.joinall(list(clients), timeout=GRACE_SECONDS)
+    gevent.joinall(list(clients), timeout=grace)
     gevent.killall(list(clients))
+    # --8<-- [end:stop]
+
+
+serve_echo, serve_http = entry_points(_serve)
+
 
 if __name__ == "__main__":
     from rosetta.cli import module_main

@@ -145,11 +145,7 @@ def starve(trace: Trace) -> None:
 
 
 _RUNNERS: dict[str, Callable[[Trace], None]] = {
-    "handoff": handoff,
-    "switch": switch,
-    "spawn": spawn,
-    "interleave": interleave,
-    "starve": starve,
+    demo.__name__: demo for demo in (handoff, switch, spawn, interleave, starve)
 }
 
 
@@ -168,10 +164,6 @@ def run_demo(
 
 
 if __name__ == "__main__":
-    from rosetta.cli import main
+    from rosetta.demos.cli import module_main
 
-    # `python -m ... [NAME] [options]`: the course's first listing unless a demo is named.
-    arguments = sys.argv[1:]
-    if not arguments or arguments[0].startswith("-"):
-        arguments.insert(0, "handoff")
-    sys.exit(main(["demo", arguments[0], "--model", MODEL, *arguments[1:]]))
+    sys.exit(module_main(MODEL, sys.argv[1:]))

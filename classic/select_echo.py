@@ -6,7 +6,8 @@ readable client means `recv(1024)` and an answer sent at once, and a line typed 
 input stops the server (`running = False`).
 Blocks: in `select()` while nothing is readable, and in `sendall` while one client's answer
 does not fit its socket buffer (everyone else waits meanwhile; a client that stops reading for
-`SEND_TIMEOUT` seconds is dropped).
+the send deadline, `--send-timeout`, is dropped). `select`'s timeout is the nearest client
+deadline (`classic._timers`): a head, keep-alive or echo idle wait that runs out is closed.
 Costs: each call copies and scans the whole set of descriptors (O(clients) per call, in the
 kernel and in Python), and `select()` cannot watch descriptor numbers of `FD_SETSIZE` (1024)
 or more: such a client is closed at once with a one-line warning, and the others are served.
@@ -26,87 +27,68 @@ killed the server. Fixed: it ends that client only, with one console line.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import socket
 import stat
 import sys
+import time
 from collections.abc import Callable
 
-from classic.conversation import send_plan
-from classic.outbox import (
-    HTTP_RECV_SIZE,
-    PEER_GONE,
-    accept_failed,
-    describe_gone,
-    raise_open_file_limit,
-)
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
-from rosetta.protocol.echo import COURSE_RECV_SIZE, EchoSession
-from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import StaticSite
-
-Ready = Callable[[tuple], None]
-# Answer `data` on `sock`; False when the connection must now be closed.
-Answer = Callable[[socket.socket, bytes], bool]
-
-# glibc's fd_set holds descriptors 0..1023; select() refuses anything higher.
-FD_SETSIZE = 1024
-SEND_TIMEOUT = 30.0
+from classic._descriptors import accept_one, raise_open_file_limit, select_can_watch
+from classic._outbox import PEER_GONE
+from classic._replies import HTTP_RECV_SIZE, SendingClient, sending_echo, sending_http
+from classic._timers import Timers
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
+from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
+from rosetta.protocol.echo import COURSE_RECV_SIZE
+from rosetta.protocol.static import site_for
 
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    def new_client() -> Answer:
-        session = EchoSession()
-
-        def answer(sock: socket.socket, data: bytes) -> bool:
-            sock.sendall(session.receive_data(data))
-            return True
-
-        return answer
-
-    _serve(host, port, ready, console, new_client, COURSE_RECV_SIZE)
+def serve_echo(
+    host: str, port: int, *, ready: Ready, console: Console, limits: Limits = DEFAULT_LIMITS
+) -> None:
+    _serve(
+        host, port, ready, console, lambda peer=None: sending_echo(limits), COURSE_RECV_SIZE, limits
+    )
 
 
 def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
+    host: str,
+    port: int,
+    root: str | os.PathLike[str],
+    *,
+    ready: Ready,
+    console: Console,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> None:
-    site = StaticSite(root)
+    site = site_for(root)
 
-    def new_client() -> Answer:
-        conn = HTTPConnection()
+    def new_client(peer: object = None) -> SendingClient:
+        return sending_http(site, limits, peer)
 
-        def answer(sock: socket.socket, data: bytes) -> bool:
-            conn.receive_data(data)
-            for event in conn.events():
-                plan = site.respond(event)
-                send_plan(sock, plan)
-                if not plan.keep_alive:
-                    return False
-            return True
-
-        return answer
-
-    _serve(host, port, ready, console, new_client, HTTP_RECV_SIZE)
+    _serve(host, port, ready, console, new_client, HTTP_RECV_SIZE, limits)
 
 
+# --8<-- [start:state]
 def _serve(
     host: str,
     port: int,
     ready: Ready,
     console: Console,
-    new_client: Callable[[], Answer],
+    new_client: Callable[[object], SendingClient],
     recv_size: int,
+    limits: Limits,
 ) -> None:
     raise_open_file_limit()
-    server = socket.socket(family_for(host), socket.SOCK_STREAM)
-    answers: dict[socket.socket, Answer] = {}
+    server = listening_socket(host, port, 128)
+    answers: dict[socket.socket, SendingClient] = {}
+    timers: Timers[socket.socket] = Timers()
     addresses: dict[socket.socket, object] = {}
     try:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(bind_address(host, port))
-        server.listen(128)
         ready(server.getsockname())
         inputs: list[object] = [server]
         if _stdin_can_stop_us():
@@ -114,16 +96,22 @@ def _serve(
             console.event("press Enter to stop the server")
 
         def drop(sock: socket.socket) -> None:
+            timers.discard(sock)
             inputs.remove(sock)
             del answers[sock], addresses[sock]
             sock.close()
+            # --8<-- [end:state]
 
+        # --8<-- [start:loop]
         running = True
         while running:
-            readable, _, _ = select.select(inputs, [], [])
+            readable, _, _ = select.select(inputs, [], [], timers.timeout(time.monotonic()))
             for ready_one in readable:
                 if ready_one is server:
-                    _accept(server, inputs, answers, addresses, new_client, console)
+                    client = _accept(server, inputs, answers, addresses, new_client, console)
+                    if client is not None:
+                        client.settimeout(limits.send_timeout)
+                        timers.set(client, answers[client].deadline.until)
                 elif ready_one is sys.stdin:
                     chunk = os.read(sys.stdin.fileno(), 1024)
                     if not chunk:
@@ -142,13 +130,21 @@ def _serve(
                             continue
                         if console.verbose:
                             console.data(f"recv[{show_peer(addr)}]:{show_data(data)}")
-                        keep_open = answers[client](client, data)
+                        keep_open = answers[client].answer(client, data)
                     except PEER_GONE as error:
                         console.event(describe_gone(addr, error))
                         drop(client)
                         continue
                     if not keep_open:
                         drop(client)
+                    else:
+                        timers.set(client, answers[client].deadline.until)
+                        # --8<-- [end:loop]
+            for client in timers.expired(time.monotonic()):
+                console.event(f"[{show_peer(addresses[client])}] timed out")
+                with contextlib.suppress(*PEER_GONE):  # it was being closed anyway
+                    answers[client].timed_out(client)
+                drop(client)
     finally:
         for client in answers:
             client.close()
@@ -158,32 +154,20 @@ def _serve(
 def _accept(
     server: socket.socket,
     inputs: list[object],
-    answers: dict[socket.socket, Answer],
+    answers: dict[socket.socket, SendingClient],
     addresses: dict[socket.socket, object],
-    new_client: Callable[[], Answer],
+    new_client: Callable[[object], SendingClient],
     console: Console,
-) -> None:
-    try:
-        client, addr = server.accept()
-    except ConnectionAbortedError:
-        return
-    except OSError as error:
-        if accept_failed(error, console):
-            return
-        raise
-    if client.fileno() >= FD_SETSIZE:
-        console.warn(
-            f"rosetta: warning: select() cannot watch fd {client.fileno()} (FD_SETSIZE is "
-            f"{FD_SETSIZE}): closed the connection from {show_peer(addr)}"
-        )
-        client.close()
-        return
-    # A client that stops reading may hold sendall up for this long, then it is dropped.
-    client.settimeout(SEND_TIMEOUT)
+) -> socket.socket | None:
+    accepted = accept_one(server, console)
+    if accepted is None or not select_can_watch(*accepted, console):
+        return None
+    client, addr = accepted
     console.event(f"now serving [{show_peer(addr)}]")
     inputs.append(client)
-    answers[client] = new_client()
+    answers[client] = new_client(addr)
     addresses[client] = addr
+    return client
 
 
 def _stdin_can_stop_us() -> bool:

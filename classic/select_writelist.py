@@ -5,14 +5,15 @@ is non-blocking. A readable client's data is answered into its queue,
 `message_queue[sock]`, and the socket joins `output_list`; a writable socket sends what its
 socket buffer takes and leaves `output_list` once its queue is empty. So no client can hold up
 another: a slow reader only keeps its own queue waiting.
-Blocks: only in `select()`.
+Blocks: only in `select()`, whose timeout is the nearest client deadline (`classic._timers`):
+a client whose head, keep-alive wait or stalled answer runs out of time is answered or closed.
 Costs: as §5a, O(clients) per call and no descriptor numbered `FD_SETSIZE` (1024) or more
 (such a client is closed at once with a one-line warning); plus the queues' memory, bounded per
-client (a client stops being read while more than `classic.outbox.HIGH_WATER` waits for it).
+client (a client stops being read while more than `classic._outbox.HIGH_WATER` waits for it).
 Counterpart: `modern.protocol` (an asyncio Protocol whose transport keeps the write buffer
 and calls `pause_writing` / `resume_writing`).
 
-The queue of each socket is a `classic.outbox.Outbox` rather than a `queue.Queue`: there is one
+The queue of each socket is a `classic._outbox.Outbox` rather than a `queue.Queue`: there is one
 thread, so Queue's locks buy nothing, and a message sent in part must keep its rest at the head.
 
 Course bug: the writable step iterated `output_list` (not the writable list `select` returned)
@@ -26,52 +27,34 @@ Course bug: the exceptional list was passed to `select` and then ignored. Fixed:
 
 from __future__ import annotations
 
-import os
 import select
 import socket
-from collections.abc import Callable
+import time
 
-from classic.outbox import (
-    PEER_GONE,
-    Outbox,
-    Replies,
-    RepliesFactory,
-    accept_failed,
-    describe_gone,
-    echo_replies,
-    http_replies,
-    raise_open_file_limit,
-)
-from classic.select_echo import FD_SETSIZE
-from rosetta.console import Console, show_data, show_peer
-from rosetta.net import bind_address, family_for
-from rosetta.protocol.static import StaticSite
-
-Ready = Callable[[tuple], None]
+from classic._descriptors import accept_one, raise_open_file_limit, select_can_watch
+from classic._outbox import PEER_GONE, Outbox
+from classic._replies import Replies, RepliesFactory, entry_points
+from classic._timers import Timers
+from rosetta.console import Console, describe_gone, show_data, show_peer
+from rosetta.entry_points import Ready
+from rosetta.net import listening_socket
 
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_replies())
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_replies(StaticSite(root)))
-
-
+# --8<-- [start:state]
 def _serve(
     host: str, port: int, ready: Ready, console: Console, new_replies: RepliesFactory
 ) -> None:
     raise_open_file_limit()
-    server = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server = listening_socket(host, port, 128)
     input_list: list[socket.socket] = [server]
     output_list: list[socket.socket] = []
     message_queue: dict[socket.socket, Outbox] = {}
     replies: dict[socket.socket, Replies] = {}
     addresses: dict[socket.socket, object] = {}
+    timers: Timers[socket.socket] = Timers()
 
     def drop(sock: socket.socket) -> None:
+        timers.discard(sock)
         for watched in (input_list, output_list):
             if sock in watched:
                 watched.remove(sock)
@@ -89,25 +72,28 @@ def _serve(
         if queue.finished:
             drop(sock)
             return
+        timers.set(sock, replies[sock].deadline(queue))
         _watch(input_list, sock, queue.wants_input)
         _watch(output_list, sock, not queue.empty)
+        # --8<-- [end:state]
 
+    # --8<-- [start:read]
     try:
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(bind_address(host, port))
-        server.listen(128)
         server.setblocking(False)
         ready(server.getsockname())
         while True:
-            readable, writable, exceptional = select.select(input_list, output_list, input_list)
+            readable, writable, exceptional = select.select(
+                input_list, output_list, input_list, timers.timeout(time.monotonic())
+            )
             for sock in readable:
                 if sock is server:
                     client = _accept(server, console)
                     if client is not None:
                         input_list.append(client[0])
                         message_queue[client[0]] = Outbox()
-                        replies[client[0]] = new_replies()
+                        replies[client[0]] = new_replies(client[1])
                         addresses[client[0]] = client[1]
+                        settle(client[0])
                     continue
                 if sock not in message_queue:
                     continue
@@ -128,6 +114,8 @@ def _serve(
                     console.event(f"[{show_peer(addresses[sock])}] client closed")
                     queue.closing = True
                 settle(sock)
+                # --8<-- [end:read]
+            # --8<-- [start:write]
             for sock in writable:
                 if sock not in message_queue:
                     continue  # dropped while handling the readable list
@@ -142,10 +130,17 @@ def _serve(
                 if sock in message_queue:
                     console.event(f"[{show_peer(addresses[sock])}] exceptional condition: closed")
                     drop(sock)
+            for sock in timers.expired(time.monotonic()):
+                console.event(f"[{show_peer(addresses[sock])}] timed out")
+                if replies[sock].expire(message_queue[sock]):
+                    drop(sock)
+                else:
+                    settle(sock)
     finally:
         for sock in list(message_queue):
             drop(sock)
         server.close()
+        # --8<-- [end:write]
 
 
 def _watch(watched: list[socket.socket], sock: socket.socket, wanted: bool) -> None:
@@ -156,24 +151,15 @@ def _watch(watched: list[socket.socket], sock: socket.socket, wanted: bool) -> N
 
 
 def _accept(server: socket.socket, console: Console) -> tuple[socket.socket, object] | None:
-    try:
-        client, addr = server.accept()
-    except (BlockingIOError, ConnectionAbortedError):
+    accepted = accept_one(server, console)
+    if accepted is None or not select_can_watch(*accepted, console):
         return None
-    except OSError as error:
-        if accept_failed(error, console):
-            return None
-        raise
-    if client.fileno() >= FD_SETSIZE:
-        console.warn(
-            f"rosetta: warning: select() cannot watch fd {client.fileno()} (FD_SETSIZE is "
-            f"{FD_SETSIZE}): closed the connection from {show_peer(addr)}"
-        )
-        client.close()
-        return None
-    client.setblocking(False)
-    console.event(f"now serving [{show_peer(addr)}]")
-    return client, addr
+    accepted[0].setblocking(False)
+    console.event(f"now serving [{show_peer(accepted[1])}]")
+    return accepted
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

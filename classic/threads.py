@@ -13,48 +13,45 @@ Course bug: non-daemon threads kept the process alive after Ctrl-C until every c
 Fixed: the threads are daemons, and at stop (SIGINT or SIGTERM) the server stops accepting,
 shuts the read side of every open connection (a blocked `recv` returns b"", so the conversation
 ends as if the client had closed, and a response being sent is finished), and joins the
-threads for at most `GRACE_SECONDS`.
+threads for at most the grace time (`--grace`).
+Out of descriptors, `accept` pauses and retries (`classic._descriptors`) instead of raising.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import socket
 import threading
 import time
 
-from classic.conversation import Conversation, Ready, echo_handler, http_handler
+from classic._conversation import Conversation, Ready, entry_points
+from classic._descriptors import accept_one
 from rosetta.console import Console, show_peer
-from rosetta.net import bind_address, family_for
-
-GRACE_SECONDS = 2.0
+from rosetta.net import listening_socket
 
 
-def serve_echo(host: str, port: int, *, ready: Ready, console: Console) -> None:
-    _serve(host, port, ready, console, echo_handler(console))
-
-
-def serve_http(
-    host: str, port: int, root: str | os.PathLike[str], *, ready: Ready, console: Console
-) -> None:
-    _serve(host, port, ready, console, http_handler(root, console))
-
-
+# --8<-- [start:accept]
 def _serve(
-    host: str, port: int, ready: Ready, console: Console, dealWithClient: Conversation
+    host: str,
+    port: int,
+    ready: Ready,
+    console: Console,
+    dealWithClient: Conversation,
+    grace: float,
 ) -> None:
     clients: list[tuple[threading.Thread, socket.socket]] = []
-    server_socket = socket.socket(family_for(host), socket.SOCK_STREAM)
+    server_socket = listening_socket(host, port, 128)
     try:
-        server_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server_socket.bind(bind_address(host, port))
-        server_socket.listen(128)
         ready(server_socket.getsockname())
+        # §1's accept loop, repeated on purpose so that this listing reads alone; what
+        # differs from §1 is only what each accepted client is given.
         while True:
             console.event("waiting for a new client")
-            client_socket, client_addr = server_socket.accept()
+            accepted = accept_one(server_socket, console)
+            if accepted is None:
+                continue  # out of descriptors: paused, warned once
+            client_socket, client_addr = accepted
             console.event(f"now serving [{show_peer(client_addr)}]")
             client = threading.Thread(
                 target=dealWithClient, args=(client_socket, client_addr), daemon=True
@@ -65,22 +62,26 @@ def _serve(
             clients.append((client, client_socket))
             client.start()
     finally:
-        # The stop is bounded by GRACE_SECONDS: a second signal must not interrupt it.
+        # The stop is bounded by the grace time: a second signal must not interrupt it.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         server_socket.close()
-        _stop_clients(clients)
+        _stop_clients(clients, grace)
+        # --8<-- [end:accept]
 
 
-def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]]) -> None:
+def _stop_clients(clients: list[tuple[threading.Thread, socket.socket]], grace: float) -> None:
     """Let every conversation end as if its client had closed, within the grace time."""
     for _, sock in clients:
         with contextlib.suppress(OSError):  # already closed by its thread
             sock.shutdown(socket.SHUT_RD)
-    deadline = time.monotonic() + GRACE_SECONDS
+    deadline = time.monotonic() + grace
     for thread, _ in clients:
         if thread.is_alive():
             thread.join(max(0.0, deadline - time.monotonic()))
+
+
+serve_echo, serve_http = entry_points(_serve)
 
 
 if __name__ == "__main__":

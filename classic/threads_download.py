@@ -10,11 +10,11 @@ per URL, because urllib sends `Connection: close`.
 Counterparts: `classic.gevent_download` (the same code in greenlets), `modern.aiohttp_download`.
 
 Ctrl-C: a blocked thread cannot be interrupted, so the main thread shuts down the sockets of
-every open connection (`classic.urllib_fetch.Sockets`): blocked reads fail at once, each
+every open connection (`classic._urllib_fetch.Sockets`): blocked reads fail at once, each
 thread removes its `.part` file, and queued URLs are never started.
 
 Course bug: §9c had no limit on concurrency and no error handling; one failing URL raised in
-its greenlet and the body was only held in memory. Fixed (in `classic.urllib_fetch`, shared
+its greenlet and the body was only held in memory. Fixed (in `classic._urllib_fetch`, shared
 with the gevent model): a pool of `-j`, failures recorded per URL, bodies written to disk.
 """
 
@@ -23,25 +23,22 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from pathlib import Path
 
-from classic.urllib_fetch import Report, Sockets, build_opener, fetch_url
-from rosetta.protocol.download import Job, Result, Settings, not_started
+from classic._urllib_fetch import Sockets, fetch_url
+from rosetta.download.report import Report
+from rosetta.download.settings import Settings
+from rosetta.protocol.download import Job, Result, not_started
 
 MODEL = "classic.threads_download"
 
 
 # --8<-- [start:download]
-def download(
-    jobs: Sequence[Job], directory: Path, settings: Settings, report: Report
-) -> list[Result]:
-    sockets = Sockets()
-    opener = build_opener(sockets)
+def download(jobs: Sequence[Job], settings: Settings, report: Report) -> list[Result]:
+    sockets = Sockets(settings)
     results: dict[int, Result] = {}
     with ThreadPoolExecutor(settings.limit, thread_name_prefix="download") as pool:
         futures: dict[Future[Result], Job] = {
-            pool.submit(fetch_url, job, directory, settings, report, opener, sockets): job
-            for job in jobs
+            pool.submit(fetch_url, job, settings, report, sockets): job for job in jobs
         }
         try:
             for future in as_completed(futures):
@@ -53,10 +50,12 @@ def download(
                 if future.done() and not future.cancelled() and future.exception() is None:
                     results[job.index] = future.result()
     return [results.get(job.index) or not_started(job) for job in jobs]
+
+
 # --8<-- [end:download]
 
 
 if __name__ == "__main__":
-    from rosetta.download_cli import run_in_this_process
+    from rosetta.download.cli import module_main
 
-    sys.exit(run_in_this_process(MODEL, sys.modules[__name__], sys.argv[1:]))
+    sys.exit(module_main(MODEL, sys.modules[__name__], sys.argv[1:]))

@@ -25,87 +25,89 @@ import asyncio
 import ssl
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Protocol
 
 import aiohttp
 from yarl import URL
 
-from modern.runtime import loop_factory
-from rosetta.download_files import LocalError, PartFile
+from modern._runtime import loop_factory
+from rosetta.download.files import LocalError, PartFile
+from rosetta.download.limits import RateLimit
+from rosetta.download.report import Report
+from rosetta.download.settings import Settings
 from rosetta.protocol.download import (
-    CONNECTION,
-    LOCAL,
     REQUEST_HEADERS,
-    TIMEOUT,
-    TLS,
     Fetch,
     Job,
+    Kind,
     ReadBody,
     Result,
     RetryAfter,
-    Settings,
     Step,
     certificate_detail,
     not_started,
+    timeout_detail,
 )
 
 MODEL = "modern.aiohttp_download"
 NETWORK_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
-class Report(Protocol):
-    def started(self, job: Job) -> None: ...
-
-    def received(self, job: Job, count: int) -> None: ...
-
-    def finished(self, result: Result) -> None: ...
-
-
 def download(
-    jobs: Sequence[Job], directory: Path, settings: Settings, report: Report,
-    loop: str = "uvloop",
+    jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:
     results: dict[int, Result] = {}
     try:
         with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
-            runner.run(download_all(jobs, directory, settings, report, results))
+            runner.run(download_all(jobs, settings, report, results))
     except KeyboardInterrupt:
         pass  # Runner cancelled every task; finished ones are in `results`.
     return [results.get(job.index) or not_started(job) for job in jobs]
 
 
 # --8<-- [start:download]
+# --8<-- [start:tasks]
 async def download_all(
-    jobs: Sequence[Job], directory: Path, settings: Settings, report: Report,
-    results: dict[int, Result],
+    jobs: Sequence[Job], settings: Settings, report: Report, results: dict[int, Result]
 ) -> None:
     limit = asyncio.Semaphore(settings.limit)
     timeout = aiohttp.ClientTimeout(
         total=None, sock_connect=settings.timeout, sock_read=settings.timeout
     )
-    connector = aiohttp.TCPConnector(limit=settings.limit, limit_per_host=settings.limit)
-    async with aiohttp.ClientSession(
-        connector=connector, timeout=timeout, headers=REQUEST_HEADERS,
-        auto_decompress=False, cookie_jar=aiohttp.DummyCookieJar(),
-    ) as session, asyncio.TaskGroup() as tasks:
+    connector = aiohttp.TCPConnector(limit=settings.limit, limit_per_host=settings.host_limit)
+    loop = asyncio.get_running_loop()
+    rate = RateLimit(settings.limit_rate, loop.time()) if settings.limit_rate else None
+    async with (
+        aiohttp.ClientSession(
+            connector=connector,
+            timeout=timeout,
+            headers=REQUEST_HEADERS,
+            auto_decompress=False,
+            cookie_jar=aiohttp.DummyCookieJar(),
+        ) as session,
+        asyncio.TaskGroup() as tasks,
+    ):
         for job in jobs:
             # A slot first, then the task: at most -j tasks exist at once, so a list of a
             # million URLs costs a million tasks over time, never a million at a time.
             await limit.acquire()
-            tasks.create_task(download_one(session, limit, job, directory, settings, report,
-                                           results))
+            tasks.create_task(download_one(session, limit, job, settings, report, results, rate))
+            # --8<-- [end:tasks]
 
 
 async def download_one(
-    session: aiohttp.ClientSession, limit: asyncio.Semaphore, job: Job, directory: Path,
-    settings: Settings, report: Report, results: dict[int, Result],
+    session: aiohttp.ClientSession,
+    limit: asyncio.Semaphore,
+    job: Job,
+    settings: Settings,
+    report: Report,
+    results: dict[int, Result],
+    rate: RateLimit | None,
 ) -> None:
     try:
         fetch = Fetch(job, settings.policy)
         report.started(job)
         while fetch.result is None:
-            step = await attempt(session, fetch, directory, settings, report)
+            step = await attempt(session, fetch, settings, report, rate)
             if isinstance(step, RetryAfter):
                 await asyncio.sleep(step.seconds)
         results[job.index] = fetch.result
@@ -115,35 +117,50 @@ async def download_one(
 
 
 async def attempt(
-    session: aiohttp.ClientSession, fetch: Fetch, directory: Path, settings: Settings,
+    session: aiohttp.ClientSession,
+    fetch: Fetch,
+    settings: Settings,
     report: Report,
+    rate: RateLimit | None,
 ) -> Step | None:
+    url = URL(fetch.url, encoded=True)
     try:
-        response = await session.get(URL(fetch.url, encoded=True), allow_redirects=False)
+        response = await session.get(url, allow_redirects=False, headers=fetch.request_headers())
     except NETWORK_ERRORS as error:
         return fetch.on_error(*classify(error, settings))
     async with response:
+        head = response.headers
         step = fetch.on_response(
-            response.status, response.headers.get("Location"),
-            response.headers.get("Content-Length"),
+            response.status,
+            head.get("Location"),
+            head.get("Content-Length"),
+            content_range=head.get("Content-Range"),
+            etag=head.get("ETag"),
+            last_modified=head.get("Last-Modified"),
         )
         if not isinstance(step, ReadBody):
             return step
         try:
-            with PartFile(directory, fetch) as part:
+            with PartFile(settings.output, fetch.job, step) as part:
                 try:
                     async for chunk in response.content.iter_any():
                         part.write(chunk)
                         report.received(fetch.job, len(chunk))
+                        if rate and (
+                            pause := rate.take(len(chunk), asyncio.get_running_loop().time())
+                        ):
+                            await asyncio.sleep(pause)
                 except NETWORK_ERRORS as error:
                     return fetch.body_failure(part.received, *classify(error, settings))
-                return part.finish()
+                return part.finish(fetch)
         except LocalError as error:
-            return fetch.on_error(LOCAL, str(error))
+            return fetch.on_error(Kind.LOCAL, str(error))
+
+
 # --8<-- [end:download]
 
 
-def classify(error: BaseException, settings: Settings) -> tuple[str, str]:
+def classify(error: BaseException, settings: Settings) -> tuple[Kind, str]:
     cause: BaseException | None = error
     for _ in range(5):  # aiohttp wraps the socket's error in its own (a bounded walk)
         if cause is None:
@@ -151,26 +168,26 @@ def classify(error: BaseException, settings: Settings) -> tuple[str, str]:
         if isinstance(cause, aiohttp.ClientConnectorCertificateError):
             cause = cause.certificate_error
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return TLS, certificate_detail(cause.verify_message)
+            return Kind.TLS, certificate_detail(cause.verify_message)
         if isinstance(cause, asyncio.TimeoutError):
-            return TIMEOUT, f"server silent for {settings.timeout:g} s"
+            return Kind.TIMEOUT, timeout_detail(settings.timeout)
         cause = cause.__cause__ or cause.__context__
     cause = error
     for _ in range(5):  # the socket's own words, if aiohttp kept them
         if cause is None:
             break
         if isinstance(cause, OSError) and cause.strerror:
-            return CONNECTION, cause.strerror
+            return Kind.CONNECTION, cause.strerror
         if isinstance(cause, aiohttp.ClientConnectorError) and cause.os_error.strerror:
-            return CONNECTION, cause.os_error.strerror
+            return Kind.CONNECTION, cause.os_error.strerror
         cause = cause.__cause__ or cause.__context__
     if isinstance(error, aiohttp.ClientPayloadError):
-        return CONNECTION, "connection closed"
+        return Kind.CONNECTION, "connection closed"
     text = str(error)
-    return CONNECTION, f"{type(error).__name__}: {text}" if text else type(error).__name__
+    return Kind.CONNECTION, f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 if __name__ == "__main__":
-    from rosetta.download_cli import run_in_this_process
+    from rosetta.download.cli import module_main
 
-    sys.exit(run_in_this_process(MODEL, sys.modules[__name__], sys.argv[1:]))
+    sys.exit(module_main(MODEL, sys.modules[__name__], sys.argv[1:]))

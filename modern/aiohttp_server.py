@@ -9,137 +9,96 @@ reading). Costs: aiohttp's whole HTTP stack per connection (parser, request and 
 objects, middleware), more than `modern.protocol`'s bytes-in/bytes-out, in exchange for a real
 framework: routing, middleware, conditional and range requests done by `web.FileResponse`.
 
-The route is the static site's, with one decision kept in the project's own code: which file a
-target names. `rosetta.protocol.static.StaticSite.resolve` maps the target (percent-decoding,
-`/` and directories to `index.html`, every traversal refused, symlinks only inside the root),
-exactly as for every other model; `web.FileResponse` then serves that file the aiohttp way.
-(`router.add_static` would serve the same files, `follow_symlinks=False` keeping symlinks
-inside the root, but answers directories with 403, `//file` with 404, and reads through a
-thread per request.) What still differs from the byte-identical models is listed, with why, in
+The application is `rosetta.adapters.aiohttp_web.make_app`: one route whose handler asks
+`StaticSite.choose` which file answers a request (exactly as every other model does) and lets
+`web.FileResponse` send it. This module only runs it: an `AppRunner` on the listening socket
+`--workers` gives, until SIGINT or SIGTERM, with aiohttp's per-request tracebacks cut to one
+line on stderr. What still differs from the byte-identical models is listed, with why, in
 `parity_tests/accepted_differences.py`.
+
+Deadlines: aiohttp's own keep-alive timer is `--keepalive-timeout` (from accept, and after each
+answer); the first request's head is bounded by `--header-timeout` from accept here (a timer
+per connection writes the same 408 every model writes); aiohttp has no deadline for the head
+of a later request, which its keep-alive timer ends silently instead (see
+`parity_tests/accepted_differences.py`).
 
 Replaces the course's web server (`classic.gevent_server` with `http`, and the process and
 thread versions). Migrating from it: the accept loop, the greenlet per client and the
 hand-written response disappear; a handler `async def static_file(request)` returns a response
 object and aiohttp writes it; `monkey.patch_all()` is gone because nothing blocks. To use more
-cores, run it with `--workers N`, or under gunicorn (docs/scale-out.md):
+cores, run it with `--workers N`, or the same application under gunicorn (docs/scale-out.md).
 
-    gunicorn 'modern.aiohttp_server:make_app("./html")' -k aiohttp.GunicornUVLoopWebWorker
+Course bug: path traversal, no Content-Type, every method served like GET. Fixed: the target
+is mapped by StaticSite, the media type is StaticSite's, and only GET and HEAD are served.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import os
-from collections.abc import Callable
-from http import HTTPStatus
+import socket
+from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from modern.runtime import GRACE_SECONDS, run
-from modern.workers import listening_socket, prefork
+from modern._runtime import Connections, http_entry_point
+from rosetta.adapters.aiohttp_web import access_log_arguments, app_for
 from rosetta.console import Console
-from rosetta.protocol.http import (
-    ALLOWED_METHODS,
-    MAX_HEADER_BYTES,
-    MAX_HEADER_COUNT,
-    MAX_REQUEST_LINE,
-    error_page,
-)
-from rosetta.protocol.static import StaticSite, content_type
-
-Ready = Callable[[tuple], None]
-ROOT_ENV = "ROSETTA_ROOT"
-SITE_KEY = web.AppKey("site", StaticSite)
-# aiohttp's parser answers 400 to anything over its limits. Set them at twice ours, so a head
-# over our limits (but under twice them) reaches `static_file`, which answers 414 or 431 as
-# every other model does; beyond twice, aiohttp's 400 stands (an accepted difference).
-HANDLER_LIMITS = {
-    "max_line_size": 2 * MAX_REQUEST_LINE,
-    "max_field_size": 2 * MAX_HEADER_BYTES,
-    "max_headers": 2 * MAX_HEADER_COUNT,
-}
+from rosetta.protocol.deadlines import REQUEST_TIMEOUT
+from rosetta.protocol.static import StaticSite
 
 
-def make_app(root: str | os.PathLike[str] | None = None) -> web.Application:
-    """The application: one route for every path, serving files of `root`.
-
-    Also the app factory for gunicorn; without an argument the root comes from $ROSETTA_ROOT,
-    else the bundled site.
-    """
-    if root is None:
-        from rosetta.cli import BUNDLED_SITE
-
-        root = os.environ.get(ROOT_ENV) or BUNDLED_SITE
-    app = web.Application(handler_args=HANDLER_LIMITS)
-    app[SITE_KEY] = StaticSite(root)
-    app.router.add_route("*", "/{path:.*}", static_file)
-    return app
-
-
-async def static_file(request: web.Request) -> web.StreamResponse:
-    refused = _over_limits(request)
-    if refused:
-        response = _error(refused)
-        response.force_close()
-        return response
-    if request.method not in ALLOWED_METHODS:
-        return _error(HTTPStatus.METHOD_NOT_ALLOWED, Allow=", ".join(ALLOWED_METHODS))
-    found = request.app[SITE_KEY].resolve(request.raw_path.encode("utf-8", "surrogateescape"))
-    if isinstance(found, int):
-        return _error(found)
-    path, _ = found
-    return web.FileResponse(path, headers={"Content-Type": content_type(path).decode("ascii")})
-
-
-def _over_limits(request: web.Request) -> int:
-    """The status for a head over rosetta.protocol.http's limits, else 0."""
-    if len(request.raw_path) > MAX_REQUEST_LINE:
-        return HTTPStatus.REQUEST_URI_TOO_LONG
-    headers = request.raw_headers
-    if len(headers) > MAX_HEADER_COUNT:
-        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-    if sum(len(name) + len(value) + 4 for name, value in headers) > MAX_HEADER_BYTES:
-        return HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-    return 0
-
-
-def _error(status: int, **headers: str) -> web.Response:
-    # The same page as every other model's, so a browser shows the same thing.
-    return web.Response(
-        status=status, body=error_page(status), content_type="text/html", charset="utf-8",
-        headers=headers,
+# --8<-- [start:accept]
+@contextlib.asynccontextmanager
+async def accepting(
+    site: StaticSite, sock: socket.socket, connections: Connections
+) -> AsyncIterator[None]:
+    """aiohttp's `AppRunner` on the listening socket; aiohttp keeps its own connections and
+    ends them within the grace time at `cleanup`."""
+    _quiet_aiohttp_logs()
+    limits = connections.limits
+    runner = web.AppRunner(
+        app_for(site),
+        handle_signals=False,
+        shutdown_timeout=limits.grace,
+        keepalive_timeout=limits.keepalive or None,
+        **access_log_arguments(site),  # type: ignore[arg-type]
     )
+    await runner.setup()
+    loop = asyncio.get_running_loop()
+    timeout = _head(site)
+
+    def new_connection() -> web.RequestHandler:
+        handler = runner.server()
+        if limits.header > 0:
+            loop.call_later(limits.header, _head_due, handler, timeout)
+        return handler
+
+    server = await loop.create_server(new_connection, sock=sock)
+    try:
+        yield
+    finally:
+        server.close()
+        await runner.cleanup()
+        # --8<-- [end:accept]
 
 
-@prefork
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    loop: str = "uvloop",
-) -> None:
-    _quiet_aiohttp_logs(console)
-    app = make_app(root)
+def _head(site: StaticSite) -> bytes:
+    # Rendered once, before any client: StaticSite's own respond, so an access log records
+    # no request for it.
+    plan = StaticSite.respond(site, REQUEST_TIMEOUT)
+    return plan.head + plan.body  # type: ignore[operator]
 
-    async def main(stopping: asyncio.Event) -> None:
-        runner = web.AppRunner(
-            app, handle_signals=False, access_log=None, shutdown_timeout=GRACE_SECONDS
-        )
-        await runner.setup()
-        try:
-            sock = listening_socket(host, port)
-            await web.SockSite(runner, sock).start()
-            ready(sock.getsockname())
-            await stopping.wait()
-        finally:
-            await runner.cleanup()
 
-    run(main, loop=loop)
+def _head_due(handler: web.RequestHandler, timeout: bytes) -> None:
+    transport = handler.transport
+    # aiohttp counts the request heads it has parsed on a connection: none yet, and the
+    # first one is late.
+    if transport is None or transport.is_closing() or handler._request_count:
+        return
+    transport.write(timeout)
+    transport.close()
 
 
 class _OneLine(logging.Handler):
@@ -155,10 +114,13 @@ class _OneLine(logging.Handler):
         self.console.warn(f"rosetta: aiohttp: {record.getMessage()}{detail}")
 
 
-def _quiet_aiohttp_logs(console: Console) -> None:
+def _quiet_aiohttp_logs() -> None:
     server_log = logging.getLogger("aiohttp.server")
-    server_log.handlers[:] = [_OneLine(console)]
+    server_log.handlers[:] = [_OneLine(Console())]  # warnings print whatever the volume
     server_log.propagate = False
+
+
+serve_http = http_entry_point(accepting)
 
 
 if __name__ == "__main__":
@@ -167,5 +129,6 @@ if __name__ == "__main__":
     from rosetta.cli import module_main
 
     arguments = sys.argv[1:]
-    raise SystemExit(module_main("modern.aiohttp", arguments if arguments[:1] == ["http"]
-                                 else ["http", *arguments]))
+    if arguments[:1] != ["http"]:
+        arguments.insert(0, "http")
+    raise SystemExit(module_main("modern.aiohttp", arguments))

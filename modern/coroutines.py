@@ -1,16 +1,14 @@
 """Replaces course §7, §8, §9a, §9b: native coroutines and asyncio tasks (no network).
 
-Schedules: `handoff_by_send` drives a native coroutine by hand with `coro.send(None)`, exactly
-as §7 drove a generator with `next()`; every other demo runs on an asyncio event loop, which
-runs ready tasks in FIFO order and switches only at an `await` that has to wait. `await
-asyncio.sleep(0)` is the bare `yield` of §7; an `asyncio.Event` per task is the directed
-`switch()` of §8; a task with no `await` in its loop runs to its end, like a §9a greenlet.
-Blocks: anything that is not awaited. `time.sleep` and CPU work block the loop and every task
-on it (`starve`); `asyncio.to_thread` moves such work to a worker thread and awaits its end.
-Costs: a task is a small object (about a KiB) and a switch is a Python-level callback, a few
-microseconds; no stack copying. No preemption, as with gevent, but every place a task can be
-suspended is written `await`, so it is visible in the source.
-Counterpart: `classic.greenlets` (generators, greenlet, gevent).
+Schedules: `handoff_by_send` drives a native coroutine by hand with `coro.send(None)`, as §7
+drove a generator with `next()`; every other demo runs on an asyncio loop, which runs ready
+tasks in FIFO order and switches only at an `await` that has to wait: `await asyncio.sleep(0)`
+is §7's bare `yield`, an `asyncio.Event` per task is §8's directed `switch()`, a task with no
+`await` in its loop runs to its end like a §9a greenlet.
+Blocks: anything not awaited; `time.sleep` and CPU work block every task (`starve`), and
+`asyncio.to_thread` moves such work to a worker thread. Costs: a task is about a KiB, a switch
+a Python-level callback of a few microseconds, no stack copying; no preemption, but every
+suspension point is written `await`. Counterpart: `classic.greenlets`.
 
 Course bug: §7 and §8 loop `while True` and never end. Fixed: bounded rounds, as on the
 classic side; the classic module names the other fixes.
@@ -21,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator
 from typing import Any
 
 from rosetta.demos import catalog
@@ -57,7 +55,7 @@ def handoff_by_send(trace: Trace) -> None:
     a = A(trace)
     B(trace, a)
     a.close()
-# --8<-- [end:handoff_send]
+    # --8<-- [end:handoff_send]
 
 
 # --8<-- [start:handoff]
@@ -79,7 +77,7 @@ async def task_B(trace: Trace) -> None:
 async def handoff(trace: Trace) -> None:
     # B first: in §7, B() runs and A only runs when B calls next().
     await asyncio.gather(task_B(trace), task_A(trace))
-# --8<-- [end:handoff]
+    # --8<-- [end:handoff]
 
 
 # --8<-- [start:switch]
@@ -112,7 +110,7 @@ async def switch(trace: Trace) -> None:
     # test1 has returned; test2 still waits for a turn that never comes.
     gr2.cancel()
     await asyncio.gather(gr2, return_exceptions=True)
-# --8<-- [end:switch]
+    # --8<-- [end:switch]
 
 
 # --8<-- [start:spawn]
@@ -129,7 +127,7 @@ async def spawn(trace: Trace) -> None:
     await g1
     await g2
     await g3
-# --8<-- [end:spawn]
+    # --8<-- [end:spawn]
 
 
 # --8<-- [start:interleave]
@@ -144,7 +142,7 @@ async def interleave(trace: Trace) -> None:
     async with asyncio.TaskGroup() as group:
         for name in ("g1", "g2", "g3"):
             group.create_task(f_sleeping(trace, trace.rounds), name=name)
-# --8<-- [end:interleave]
+            # --8<-- [end:interleave]
 
 
 # --8<-- [start:starve]
@@ -169,16 +167,10 @@ async def starve(trace: Trace) -> None:
     for in_thread, title in ((False, catalog.STARVE_IN_LOOP), (True, catalog.STARVE_IN_THREAD)):
         trace.phase(title)
         await asyncio.gather(ticker(trace), cruncher(trace, in_thread))
-# --8<-- [end:starve]
+        # --8<-- [end:starve]
 
 
-_RUNNERS: dict[str, Callable[[Trace], Awaitable[None]]] = {
-    "handoff": handoff,
-    "switch": switch,
-    "spawn": spawn,
-    "interleave": interleave,
-    "starve": starve,
-}
+_RUNNERS = {demo.__name__: demo for demo in (handoff, switch, spawn, interleave, starve)}
 
 
 def run_demo(
@@ -189,10 +181,7 @@ def run_demo(
     on_event: Callable[[Event], None] | None = None,
     driver: str = "tasks",
 ) -> Trace:
-    """Run one demo to its end and return its trace; `on_event` sees each event as it happens.
-
-    `driver="send"` runs `handoff` without an event loop, by `coro.send(None)`.
-    """
+    """Run one demo to its end; `driver="send"` runs `handoff` by `coro.send(None)`, no loop."""
     rounds, delay = catalog.check(name, rounds, delay)
     if driver not in ("tasks", "send") or (driver == "send" and name != "handoff"):
         raise ValueError(f"demo {name} has no driver {driver!r}")
@@ -205,10 +194,6 @@ def run_demo(
 
 
 if __name__ == "__main__":
-    from rosetta.cli import main
+    from rosetta.demos.cli import module_main
 
-    # `python -m ... [NAME] [options]`: the course's first listing unless a demo is named.
-    arguments = sys.argv[1:]
-    if not arguments or arguments[0].startswith("-"):
-        arguments.insert(0, "handoff")
-    sys.exit(main(["demo", arguments[0], "--model", MODEL, *arguments[1:]]))
+    sys.exit(module_main(MODEL, sys.argv[1:]))

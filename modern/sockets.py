@@ -12,81 +12,87 @@ nothing meanwhile, so a client that never reads stalls only itself.
 
 Replaces `classic.nonblocking`. Migrating from it: the global `g_socketList` and the turn that
 tried `recv` on every socket become one task per client (the tasks are the list, tracked by
-`Connections` for a graceful stop); `BlockingIOError` handling and the nap between turns
-disappear, because `await loop.sock_recv()` only returns with data (or b"" at EOF); the outgoing
-buffer flushed on every turn becomes `await loop.sock_sendall()`, which keeps the "never a
-partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile) on the asyncio loop;
-uvloop does not implement it, so there the file goes in chunks through `sock_sendall`.
+`modern._runtime.Connections` for a graceful stop); `BlockingIOError` handling and the nap
+between turns disappear, because `await loop.sock_recv()` only returns with data (or b"" at
+EOF); the outgoing buffer flushed on every turn becomes `await loop.sock_sendall()`, which
+keeps the "never a partial send" rule. Files are sent with `loop.sock_sendfile` (os.sendfile)
+on the asyncio loop; uvloop does not implement it, so there the file goes in chunks through
+`sock_sendall`. Deadlines (`rosetta.protocol.deadlines`): `asyncio.timeout_at` around each
+`sock_recv`, `asyncio.timeout` around each send.
+Out of descriptors, `sock_accept` fails with EMFILE: the accepting task pauses and retries,
+with one line on stderr per episode, instead of ending the server.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
-from modern.runtime import Connections, run
-from modern.workers import listening_socket, prefork
-from rosetta.console import Console
+from modern._runtime import Connections, DescriptorShortage, TaskConnection, entry_points
+from rosetta.protocol.deadlines import IdleDeadline, Limits, ReadDeadline
 from rosetta.protocol.echo import EchoSession
+from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileChanged, FileSlice, StaticSite, iter_file_slice
+from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
-Handler = Callable[[socket.socket], Awaitable[None]]
+Handler = Callable[[socket.socket, TaskConnection, Limits], Awaitable[None]]
 
 
-@prefork
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
-) -> None:
-    connections = Connections()
-
-    async def echo_client(client: socket.socket) -> None:
-        event_loop = asyncio.get_running_loop()
-        session = EchoSession()
-        while data := await event_loop.sock_recv(client, READ_SIZE):
-            with connections.busy():
+# --8<-- [start:echo]
+async def echo_client(client: socket.socket, connection: TaskConnection, limits: Limits) -> None:
+    event_loop = asyncio.get_running_loop()
+    session = EchoSession()
+    idle = IdleDeadline(limits, event_loop.time())
+    while True:
+        async with asyncio.timeout_at(idle.until):
+            data = await event_loop.sock_recv(client, READ_SIZE)
+        if not data:
+            return
+        with connection:
+            async with asyncio.timeout(limits.send_timeout):
                 await event_loop.sock_sendall(client, session.receive_data(data))
+        idle.update(event_loop.time())
+        # --8<-- [end:echo]
 
-    run(lambda stopping: _serve(host, port, echo_client, connections, ready, stopping), loop=loop)
 
-
-@prefork
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    loop: str = "uvloop",
-) -> None:
-    site = StaticSite(root)
-    connections = Connections()
-
-    async def http_client(client: socket.socket) -> None:
+def http_client(site: StaticSite) -> Handler:
+    async def serve_client(
+        client: socket.socket, connection: TaskConnection, limits: Limits
+    ) -> None:
         event_loop = asyncio.get_running_loop()
         conn = HTTPConnection()
+        deadline = ReadDeadline(limits, event_loop.time())
         while True:
-            conn.receive_data(await event_loop.sock_recv(client, READ_SIZE))
-            with connections.busy():
+            try:
+                async with asyncio.timeout_at(deadline.until):
+                    data = await event_loop.sock_recv(client, READ_SIZE)
+            except TimeoutError:
+                expired = deadline.expired()
+                if expired is not None:
+                    plan = site.respond(expired)
+                    async with asyncio.timeout(limits.send_timeout):
+                        await event_loop.sock_sendall(client, plan.head + plan.body)  # type: ignore[operator]
+                return
+            conn.receive_data(data)
+            with connection:
                 for request in conn.events():
-                    plan = site.respond(request)
-                    if isinstance(plan.body, FileSlice):
-                        await event_loop.sock_sendall(client, plan.head)
-                        await _send_file_slice(event_loop, client, plan.body)
-                    else:
-                        await event_loop.sock_sendall(client, plan.head + plan.body)
+                    plan = site.respond(request, client.getpeername())
+                    async with asyncio.timeout(limits.send_timeout):
+                        if isinstance(plan.body, FileSlice):
+                            await event_loop.sock_sendall(client, plan.head)
+                            await _send_file_slice(event_loop, client, plan.body)
+                        else:
+                            await event_loop.sock_sendall(client, plan.head + plan.body)
                     if not plan.keep_alive:
                         return
             if conn.peer_closed:
                 return
+            deadline.update(event_loop.time(), conn.in_message)
 
-    run(lambda stopping: _serve(host, port, http_client, connections, ready, stopping), loop=loop)
+    return serve_client
 
 
 async def _send_file_slice(
@@ -103,34 +109,39 @@ async def _send_file_slice(
         await event_loop.sock_sendall(client, chunk)
 
 
-async def _serve(
-    host: str,
-    port: int,
-    handle: Handler,
-    connections: Connections,
-    ready: Ready,
-    stopping: asyncio.Event,
-) -> None:
+# --8<-- [start:accept]
+@contextlib.asynccontextmanager
+async def accepting(
+    server: socket.socket, handle: Handler, connections: Connections
+) -> AsyncIterator[None]:
+    """One task accepts (`loop.sock_accept`) and starts a task per client, until the block ends."""
     event_loop = asyncio.get_running_loop()
 
     async def client_task(client: socket.socket) -> None:
-        connections.add()
+        connection = TaskConnection()
+        connections.add(connection)
         try:
-            await handle(client)
+            await handle(client, connection, connections.limits)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
         finally:
-            connections.discard()
+            connections.discard(connection)
             client.close()
 
-    async def accept_forever(server: socket.socket) -> None:
+    async def accept_forever() -> None:
         # The loop keeps only weak references to tasks: this set keeps each client's alive.
         clients: set[asyncio.Task[None]] = set()
+        shortage = DescriptorShortage()
         while True:
             try:
                 client, _ = await event_loop.sock_accept(server)
             except (ConnectionAbortedError, ConnectionResetError):
                 continue  # the client left the backlog before we took it
+            except OSError as error:
+                if not await shortage.paused(error):
+                    raise
+                continue
+            shortage.over()
             client.setblocking(False)
             # Head and body go out in separate sends: without this, Nagle's algorithm holds
             # the body back until the peer's delayed ACK of the head.
@@ -138,19 +149,22 @@ async def _serve(
             task = event_loop.create_task(client_task(client))
             clients.add(task)
             task.add_done_callback(clients.discard)
+            # --8<-- [end:accept]
 
-    server = listening_socket(host, port)
     server.setblocking(False)
+    acceptor = event_loop.create_task(accept_forever())
     try:
-        ready(server.getsockname())
-        acceptor = event_loop.create_task(accept_forever(server))
-        await stopping.wait()
+        yield
+    finally:
         acceptor.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await acceptor
-        await connections.close()
-    finally:
-        server.close()
+
+
+serve_echo, serve_http = entry_points(
+    lambda sock, connections: accepting(sock, echo_client, connections),
+    lambda site, sock, connections: accepting(sock, http_client(site), connections),
+)
 
 
 if __name__ == "__main__":

@@ -10,93 +10,101 @@ Migrating from the classic models: `recv()` becomes `await reader.read()`, `send
 `writer.write()` + `await writer.drain()` (drain is the backpressure the blocking send gave
 for free), the thread or greenlet per client becomes the task `start_server` creates, and
 Ctrl-C is a signal handler on the loop that stops the server instead of an exception thrown
-into whatever was running.
+into whatever was running. A socket timeout becomes `asyncio.timeout_at` around the read (the
+connection's deadline, `rosetta.protocol.deadlines`) and `asyncio.timeout` around `drain()`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import socket
 from collections.abc import Awaitable, Callable
 
-from modern.runtime import Connections, run
-from modern.workers import listening_socket, prefork
-from rosetta.console import Console
+from modern._runtime import Accepting, Connections, TaskConnection, entry_points, serving
+from rosetta.protocol.deadlines import IdleDeadline, Limits, ReadDeadline
 from rosetta.protocol.echo import EchoSession
+from rosetta.protocol.files import FileSlice, iter_file_slice
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileSlice, StaticSite, iter_file_slice
+from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
-Ready = Callable[[tuple], None]
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+Reader, Writer = asyncio.StreamReader, asyncio.StreamWriter
+Handler = Callable[[Reader, Writer, TaskConnection, Limits], Awaitable[None]]
 
 
-@prefork
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, loop: str = "uvloop"
+async def drain(writer: Writer, limits: Limits) -> None:
+    async with asyncio.timeout(limits.send_timeout):
+        await writer.drain()
+
+
+# --8<-- [start:echo]
+async def echo_client(
+    reader: Reader, writer: Writer, connection: TaskConnection, limits: Limits
 ) -> None:
-    connections = Connections()
-
-    async def echo_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = EchoSession()
-        while data := await reader.read(READ_SIZE):
-            # An echo is handed to the transport whole: nothing is ever half-answered, so
-            # the connection never needs to be marked busy for a graceful stop.
-            writer.write(session.receive_data(data))
-            await writer.drain()
-
-    run(lambda stopping: _serve(host, port, echo_client, connections, ready, stopping), loop=loop)
-
-
-@prefork
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    loop: str = "uvloop",
-) -> None:
-    site = StaticSite(root)
-    connections = Connections()
-
-    async def http_client(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn = HTTPConnection()
-        while True:
+    session = EchoSession()
+    loop = asyncio.get_running_loop()
+    idle = IdleDeadline(limits, loop.time())
+    while True:
+        async with asyncio.timeout_at(idle.until):
             data = await reader.read(READ_SIZE)
+        if not data:
+            return
+        # An echo is handed to the transport whole: nothing is ever half-answered, so
+        # the connection never needs to be marked busy for a graceful stop.
+        writer.write(session.receive_data(data))
+        await drain(writer, limits)
+        idle.update(loop.time())
+        # --8<-- [end:echo]
+
+
+def http_client(site: StaticSite) -> Handler:
+    async def serve_client(
+        reader: Reader, writer: Writer, connection: TaskConnection, limits: Limits
+    ) -> None:
+        conn = HTTPConnection()
+        loop = asyncio.get_running_loop()
+        deadline = ReadDeadline(limits, loop.time())
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline.until):
+                    data = await reader.read(READ_SIZE)
+            except TimeoutError:
+                expired = deadline.expired()
+                if expired is not None:
+                    plan = site.respond(expired)
+                    writer.write(plan.head + plan.body)  # type: ignore[operator]
+                    await drain(writer, limits)
+                return
             conn.receive_data(data)
-            with connections.busy():
+            with connection:
                 for request in conn.events():
-                    plan = site.respond(request)
+                    plan = site.respond(request, writer.get_extra_info("peername"))
                     if isinstance(plan.body, FileSlice):
                         writer.write(plan.head)
                         for chunk in iter_file_slice(plan.body):
                             writer.write(chunk)
-                            await writer.drain()
+                            await drain(writer, limits)
                     else:
                         writer.write(plan.head + plan.body)
-                        await writer.drain()
+                        await drain(writer, limits)
                     if not plan.keep_alive:
                         return
             if conn.peer_closed:
                 return
+            deadline.update(loop.time(), conn.in_message)
 
-    run(lambda stopping: _serve(host, port, http_client, connections, ready, stopping), loop=loop)
+    return serve_client
 
 
-async def _serve(
-    host: str,
-    port: int,
-    handle: Handler,
-    connections: Connections,
-    ready: Ready,
-    stopping: asyncio.Event,
-) -> None:
-    async def client_task(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connections.add()
+# --8<-- [start:accept]
+def accepting(sock: socket.socket, handle: Handler, connections: Connections) -> Accepting:
+    """`asyncio.start_server` on the listening socket: a task per connection."""
+
+    async def client_task(reader: Reader, writer: Writer) -> None:
+        connection = TaskConnection()
+        connections.add(connection)
         try:
-            await handle(reader, writer)
+            await handle(reader, writer, connection, connections.limits)
         except OSError:
             pass  # the peer reset or vanished: this connection ends, nobody else notices
         except asyncio.CancelledError:
@@ -104,15 +112,17 @@ async def _serve(
             # traceback for a handler task that ends cancelled, so this one ends normally.
             pass
         finally:
-            connections.discard()
+            connections.discard(connection)
             writer.close()
 
-    server = await asyncio.start_server(client_task, sock=listening_socket(host, port))
-    ready(server.sockets[0].getsockname())
-    async with server:
-        await stopping.wait()
-        server.close()
-        await connections.close()
+    return serving(asyncio.start_server(client_task, sock=sock))
+    # --8<-- [end:accept]
+
+
+serve_echo, serve_http = entry_points(
+    lambda sock, connections: accepting(sock, echo_client, connections),
+    lambda site, sock, connections: accepting(sock, http_client(site), connections),
+)
 
 
 if __name__ == "__main__":

@@ -87,3 +87,18 @@ def normalise_date(raw: bytes) -> bytes:
         for line in head.split(b"\r\n")
     ]
     return b"\r\n".join(lines) + sep + body
+
+
+# -- modern.aiohttp: what aiohttp's connection handling cannot match -------------------------
+
+# Behaviour (not bytes) in which aiohttp's own connection handling differs, with why.
+BEHAVIOUR_DIFFERENCES: dict[str, dict[str, str]] = {
+    "modern.aiohttp": {
+        "later-head-deadline": "aiohttp has no deadline for the head of a request after the "
+        "first; its keep-alive timer (--keepalive-timeout) ends such a connection, silently",
+        "first-head-keepalive": "aiohttp's keep-alive timer also runs from accept: with "
+        "--keepalive-timeout below --header-timeout, a first head is cut silently at the former",
+        "send-deadline": "aiohttp has no send deadline: a client that never reads is held",
+        "half-close": "aiohttp drops a connection whose client half-closed, unanswered",
+    },
+}

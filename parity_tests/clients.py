@@ -7,6 +7,8 @@ import struct
 import threading
 from dataclasses import dataclass
 
+from rosetta.launch import wait_until as wait_until  # the parity clients poll with it too
+
 TIMEOUT = 10.0
 
 
@@ -64,15 +66,23 @@ def echo_roundtrip(address: tuple[str, int], payload: bytes) -> bytes:
         return received
 
 
+def raw_get(target: str, *headers: str, method: str = "GET", version: str = "1.1") -> bytes:
+    lines = [f"{method} {target} HTTP/{version}", "Host: test", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
 def is_closed_by_peer(sock: socket.socket, wait: float = 5.0) -> bool:
-    """True when the peer closed (EOF or reset) within `wait` seconds."""
+    """True when the peer closed (EOF or reset) within `wait` seconds (0: has it already?)."""
+    previous = sock.gettimeout()
     sock.settimeout(wait)
     try:
         return sock.recv(1) == b""
     except ConnectionResetError:
         return True
-    except TimeoutError:
+    except (TimeoutError, BlockingIOError):
         return False
+    finally:
+        sock.settimeout(previous)
 
 
 @dataclass

@@ -16,8 +16,14 @@ from functools import partial
 
 import pytest
 
-from parity_tests.clients import connect, echo_roundtrip, recv_exactly
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server, wait_until
+from parity_tests.clients import (
+    connect,
+    echo_roundtrip,
+    is_closed_by_peer,
+    recv_exactly,
+    wait_until,
+)
+from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
 from rosetta import registry
 
 FD_SETSIZE = 1024
@@ -59,19 +65,6 @@ def holds_at_least(pid: int, count: int) -> bool:
     return len(open_descriptors(pid)) >= count
 
 
-def closed_by_server(sock: socket.socket) -> bool:
-    """Whether the peer has already closed (EOF or reset), without waiting."""
-    sock.setblocking(False)
-    try:
-        return sock.recv(1) == b""
-    except BlockingIOError:
-        return False
-    except ConnectionResetError:
-        return True
-    finally:
-        sock.settimeout(10)
-
-
 @pytest.mark.parametrize("model", SELECT_MODELS)
 def test_select_closes_clients_beyond_fd_setsize_and_serves_the_rest(model: str) -> None:
     assert registry.get(model).jobs >= {"echo"}
@@ -95,7 +88,7 @@ def test_select_closes_clients_beyond_fd_setsize_and_serves_the_rest(model: str)
         # Accepts happen in order: once the last client is refused, all have been seen.
         clients[-1].settimeout(10)
         assert clients[-1].recv(1) == b"", "the last client should have been closed"
-        refused = [index for index, sock in enumerate(clients) if closed_by_server(sock)]
+        refused = [index for index, sock in enumerate(clients) if is_closed_by_peer(sock, wait=0)]
         assert refused == list(range(room, total))
 
         warnings = [line for line in server.stderr().splitlines() if WARNING_MARK in line]

@@ -4,6 +4,12 @@ Errors a user can make (an unknown model, a port in use, a missing root, a missi
 end with one line on stderr and exit code 2, never a traceback (`rosetta.usage`). SIGINT and
 SIGTERM stop a server cleanly with exit code 0.
 
+One rule for signals, in every sub-command: SIGINT always interrupts (Ctrl-C), even when the
+program inherited it ignored, as a shell does for a background job (`main` restores Python's
+handler before anything runs); a sub-command that has work to end cleanly handles SIGTERM as
+the same stop. A reader of standard output that goes away (`| head`) ends the command quietly
+with exit code 0 (`reader_gone`).
+
 Start-up pays only for what runs: `serve` and `models` are defined here and import a model only
 once it is chosen; every other sub-command lives beside its feature and its module is imported
 only when that sub-command is on the command line.
@@ -20,12 +26,25 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rosetta import registry
 from rosetta.console import NORMAL, QUIET, VERBOSE, Console
 from rosetta.net import listening_line
+from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
+from rosetta.serve_options import (
+    DEADLINE_OPTIONS,
+    STDOUT,
+    add_http_site_options,
+    echo_refusing_http_options,
+    http_site,
+    seconds,
+)
 from rosetta.site import BUNDLED_SITE
 from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
+
+if TYPE_CHECKING:
+    from rosetta.protocol.static import StaticSite
 
 __all__ = ["BUNDLED_SITE", "build_parser", "main", "markdown_model_table", "module_main"]
 
@@ -45,7 +64,7 @@ class FeatureCommand:
 
 FEATURE_COMMANDS: dict[str, FeatureCommand] = {
     "download": FeatureCommand(
-        "rosetta.download_cli", "download URLs concurrently with a classic or modern model"
+        "rosetta.download.cli", "download URLs concurrently with a classic or modern model"
     ),
     "demo": FeatureCommand(
         "rosetta.demos.cli", "run one of the course's coroutine demos (§7-§9b), classic or modern"
@@ -131,6 +150,19 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
             serve.add_argument(f"--{name}", choices=values, help="model option")
         else:
             serve.add_argument(f"--{name}", type=positive_int, help="model option")
+    deadlines = serve.add_argument_group(
+        "deadlines", "in seconds (fractions allowed); 0 turns one off (see docs/reliability.md)"
+    )
+    for option, field, text in DEADLINE_OPTIONS:
+        default = getattr(DEFAULT_LIMITS, field)
+        deadlines.add_argument(
+            option,
+            dest=field,
+            type=seconds,
+            default=default,
+            metavar="S",
+            help=f"{text} (default {default:g})",
+        )
     volume = serve.add_mutually_exclusive_group()
     volume.add_argument(
         "-v",
@@ -149,6 +181,7 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
         help="print nothing but the ready line",
     )
     serve.set_defaults(handler=cmd_serve, volume=NORMAL)
+    add_http_site_options(serve)
 
     chosen = next((word for word in argv if not word.startswith("-")), None)
     for name, feature in FEATURE_COMMANDS.items():
@@ -222,6 +255,9 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+# -- serve ---------------------------------------------------------------------------------
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     job: str = args.job
     model = find_model(args.model or registry.DEFAULT_MODEL[job], job)
@@ -239,16 +275,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
         options[name] = value
 
     root: Path | None = None
+    site: StaticSite | None = None
     if job == "http":
         root = (args.root or BUNDLED_SITE).expanduser()
         if not root.is_dir():
             return fail(f"document root {str(root)!r} is not a directory")
         root = root.resolve()
+        site = http_site(args, root)
+    elif (refused := echo_refusing_http_options(args)) is not None:
+        return fail(f"{refused} is an option of `serve http`, not of echo")
 
     _, module = load_model(model.name, job)
 
     port = DEFAULT_PORTS[job] if args.port is None else args.port
-    console = Console(args.volume)
+    # With the access log on standard output, the console's messages go to standard error.
+    console = Console(args.volume, sys.stderr if args.access_log == STDOUT else None)
     listening = False
 
     def ready(sockname: tuple) -> None:
@@ -256,14 +297,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         listening = True
         print(listening_line(SCHEMES[job], sockname, model.name, os.getpid()), flush=True)
 
+    limits = Limits(**{field: getattr(args, field) for _, field, _ in DEADLINE_OPTIONS})
     signal.signal(signal.SIGTERM, _raise_interrupt)
     # A shell starts background jobs with SIGINT ignored; a server must still stop on it.
     signal.signal(signal.SIGINT, _raise_interrupt)
     try:
         if job == "echo":
-            module.serve_echo(args.host, port, ready=ready, console=console, **options)
+            module.serve_echo(
+                args.host, port, ready=ready, console=console, limits=limits, **options
+            )
         else:
-            module.serve_http(args.host, port, root, ready=ready, console=console, **options)
+            module.serve_http(
+                args.host, port, site, ready=ready, console=console, limits=limits, **options
+            )
     except KeyboardInterrupt:
         pass
     except OSError as error:
@@ -273,7 +319,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def reader_gone() -> None:
+    """Standard output's reader left: point stdout at /dev/null, so that nothing more (not
+    even the flush at exit) fails or prints a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     words = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(words).parse_args(words)
     handler: Callable[[argparse.Namespace], int] = args.handler
@@ -285,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into a reader that left (`rosetta models | head`): not an error of ours.
-        sys.stderr.close()
+        reader_gone()
         return 0
 
 

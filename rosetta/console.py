@@ -54,4 +54,9 @@ def show_data(data: bytes, limit: int = 80) -> str:
     return text + ("..." if len(data) > limit else "")
 
 
+def describe_gone(addr: object, error: BaseException) -> str:
+    """The console line for a client that vanished (reset, broken pipe, file changed)."""
+    return f"[{show_peer(addr)}] client reset the connection ({type(error).__name__})"
+
+
 QUIET_CONSOLE = Console(QUIET)

@@ -120,6 +120,8 @@ def serve_command(
     return argv + list(extra)
 
 
+# `start` repeats `serve_command`'s keywords on purpose: each signature reads (and type-checks)
+# alone, where a shared **kwargs would hide what a caller may pass.
 def start(
     job: str,
     model: str,

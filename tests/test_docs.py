@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+import yaml
 
 from rosetta import registry
 from rosetta.cli import markdown_model_table
@@ -43,3 +47,121 @@ def test_snippet_includes_in_docs_point_at_real_files() -> None:
     for page in (ROOT / "docs").glob("*.md"):
         for included in re.findall(r'--8<-- "([^":]+)(?::[^"]*)?"', page.read_text()):
             assert (ROOT / included).is_file(), f"{page.name} includes missing {included}"
+
+
+# --- the site: every model has its page, every include is a short, existing section ---
+
+DOCS = ROOT / "docs"
+MODEL_PAGES = DOCS / "models"
+# Parts of pages, included by them; not pages of their own.
+NOT_PAGES = ("hooks/", "models/figures/")
+INCLUDE = re.compile(r'^[ \t]*--8<-- "([^":]+)(?::([a-z][-_0-9a-z]*))?"', re.M)
+MARKER = r"-{1,}8<-{1,}[ \t]+\[[ \t]*%s[ \t]*:[ \t]*%s[ \t]*\]"
+SECTION_LIMIT = 40  # lines of a model page's included part: the idea, not the file
+WHOLE_FILE_LIMIT = 60
+
+
+def models_map() -> dict[str, set[str]]:
+    """The home page's table: each page it links to, and the models its row names."""
+    home = (DOCS / "index.md").read_text()
+    after_marker = home.split("<!-- models-map", 1)[1].split("\n", 1)[1]
+    table = after_marker.split("\n\n", 1)[0].splitlines()
+    assert table and all(row.startswith("|") for row in table), "no table after models-map"
+    rows: dict[str, set[str]] = {}
+    for row in table[2:]:
+        link = re.search(r"\]\((models/[^)]+\.md)\)", row)
+        assert link, f"a row of the home page's model map links to no page: {row}"
+        rows.setdefault(link.group(1), set()).update(
+            re.findall(r"`((?:classic|modern)\.[a-z_]+)`", row)
+        )
+    return rows
+
+
+def section_lines(path: Path, name: str) -> list[str]:
+    text = path.read_text()
+    start = re.search(MARKER % ("start", name), text)
+    end = re.search(MARKER % ("end", name), text)
+    assert start and end and start.end() < end.start(), f"{path}: no section [{name}]"
+    body = text[start.end() : end.start()].split("\n")[1:-1]
+    return [line for line in body if not re.search(MARKER % ("(?:start|end)", "[^]]+"), line)]
+
+
+def nav_pages(entries: object) -> Iterator[str]:
+    """Every page of an mkdocs `nav`, in order, however deeply its sections nest."""
+    if isinstance(entries, str):
+        yield entries
+    elif isinstance(entries, list):
+        for entry in entries:
+            yield from nav_pages(entry)
+    elif isinstance(entries, dict):
+        for value in entries.values():
+            yield from nav_pages(value)
+
+
+def pages() -> list[Path]:
+    return [
+        page
+        for page in sorted(DOCS.rglob("*.md"))
+        if not page.relative_to(DOCS).as_posix().startswith(NOT_PAGES)
+    ]
+
+
+def test_home_page_maps_every_registered_model_to_its_page() -> None:
+    rows = models_map()
+    mapped = set().union(*rows.values())
+    assert {model.name for model in registry.MODELS} <= mapped
+    assert mapped <= {model.name for model in registry.MODELS}, "the map names unknown models"
+    assert sorted(rows) == sorted(f"models/{page.name}" for page in MODEL_PAGES.glob("*.md"))
+    for page, models in rows.items():
+        text = (DOCS / page).read_text()
+        for name in models:
+            assert f"`{name}`" in text, f"{page} does not speak of {name}"
+
+
+def test_every_page_is_in_the_navigation_once() -> None:
+    nav = list(nav_pages(yaml.safe_load((ROOT / "mkdocs.yml").read_text())["nav"]))
+    assert len(nav) == len(set(nav)), "a page appears twice in the navigation"
+    assert sorted(nav) == sorted(page.relative_to(DOCS).as_posix() for page in pages())
+
+
+def test_every_include_is_an_existing_section_or_a_short_file() -> None:
+    for page in sorted(DOCS.rglob("*.md")):
+        for included, section in INCLUDE.findall(page.read_text()):
+            path = ROOT / included
+            assert path.is_file(), f"{page.name} includes missing {included}"
+            if not section:
+                lines = path.read_text().count("\n")
+                assert lines <= WHOLE_FILE_LIMIT, (
+                    f"{page.name} includes all {lines} lines of {included}"
+                )
+                continue
+            body = section_lines(path, section)
+            assert any(line.strip() for line in body), f"{included}:{section} is empty"
+            if page.is_relative_to(MODEL_PAGES):
+                assert len(body) <= SECTION_LIMIT, (
+                    f"{page.name}: {included}:{section} is {len(body)} lines, over {SECTION_LIMIT}"
+                )
+
+
+def test_highlighted_lines_are_lines_of_code_in_their_part() -> None:
+    block = re.compile(r'```python hl_lines="([\d ]+)"\n--8<-- "([^":]+):([^"]+)"\n```')
+    checked = 0
+    for page in sorted(MODEL_PAGES.glob("*.md")):
+        for numbers, included, section in block.findall(page.read_text()):
+            body = section_lines(ROOT / included, section)
+            for number in map(int, numbers.split()):
+                assert number <= len(body), f"{page.name}: line {number} of {included}:{section}"
+                assert body[number - 1].strip(), (
+                    f"{page.name}: line {number} of {included}:{section} is blank"
+                )
+                checked += 1
+    assert checked > 50
+
+
+def test_section_checks_fail_on_a_removed_marker(tmp_path: Path) -> None:
+    source = tmp_path / "model.py"
+    source.write_text("# --8<-- [start:accept]\nwhile True:\n    accept()\n# --8<-- [end:accept]\n")
+    assert section_lines(source, "accept") == ["while True:", "    accept()"]
+    source.write_text("while True:\n    accept()\n# --8<-- [end:accept]\n")
+    with pytest.raises(AssertionError, match="no section"):
+        section_lines(source, "accept")

@@ -76,7 +76,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _print_event(event: Event) -> None:
-    print(render(event), flush=True)
+    try:
+        print(render(event), flush=True)
+    except BrokenPipeError:
+        # The reader left (`| head`): the demo runs to its end quietly, whichever greenlet or
+        # task printed; raising here would end only that one, with a traceback.
+        from rosetta.cli import reader_gone
+
+        reader_gone()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,3 +115,13 @@ def run(args: argparse.Namespace) -> int:
         for line in catalog.summary(trace):
             print(line, flush=True)
     return 0
+
+
+def module_main(model: str, arguments: list[str]) -> int:
+    """`python -m <demo model> [NAME] [options]`: the course's first listing unless a demo is
+    named, through the same command line as `rosetta demo`."""
+    from rosetta.cli import main
+
+    if not arguments or arguments[0].startswith("-"):
+        arguments = ["handoff", *arguments]
+    return main(["demo", arguments[0], "--model", model, *arguments[1:]])

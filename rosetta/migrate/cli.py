@@ -1,4 +1,4 @@
-"""`rosetta migrate scan|rewrite|rules`: the gevent -> asyncio scanner on the command line.
+"""`rosetta migrate scan|report|rewrite|rules`: the gevent -> asyncio scanner on the command line.
 
 Exit codes: 0 nothing found (or nothing to rewrite), 1 something found, 2 bad arguments. A file
 that cannot be parsed is reported on stderr and skipped; it does not change the exit code.
@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-EXIT_CLEAN, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+from rosetta.usage import fail
+
+EXIT_CLEAN, EXIT_FOUND = 0, 1
 
 
 def register(subparsers: Any) -> None:
@@ -33,12 +35,17 @@ def register(subparsers: Any) -> None:
         "the asyncio equivalent and the semantic caveat. Exit 0: none found; 1: found; "
         "2: bad arguments.",
     )
-    scan.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or directory")
-    scan.add_argument("--format", choices=("text", "json"), default="text")
-    scan.add_argument(
-        "--select", action="append", metavar="RULES",
-        help="only these rule ids, comma-separated; shell patterns allowed (patched-*)",
+    _project_arguments(scan)
+
+    report = actions.add_parser(
+        "report",
+        help="the project view: counts, functions that must become async, order of work",
+        description="Scan a whole program and report counts per rule and module, the "
+        "functions that must become async (propagated along the call graph), what stands in "
+        "the way of removing each monkey patch, and an order of work, leaf modules first. "
+        "Exit 0: nothing found; 1: found; 2: bad arguments.",
     )
+    _project_arguments(report)
 
     rewrite = actions.add_parser(
         "rewrite",
@@ -59,9 +66,33 @@ def register(subparsers: Any) -> None:
     migrate.set_defaults(handler=run)
 
 
-def _error(message: str) -> int:
-    print(f"rosetta: error: {message}", file=sys.stderr, flush=True)
-    return EXIT_USAGE
+def _project_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or directory")
+    parser.add_argument("--format", choices=("text", "json", "sarif"), default="text")
+    parser.add_argument(
+        "--select",
+        action="append",
+        metavar="RULES",
+        help="only these rule ids, comma-separated; shell patterns allowed (patched-*)",
+    )
+    parser.add_argument(
+        "--assume-patched",
+        action="store_true",
+        help="the program is patched from outside (gunicorn's gevent worker, a launcher): "
+        "report blocking calls in every module",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse every file again (results are otherwise kept in $XDG_CACHE_HOME/rosetta)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes (default: one per core)",
+    )
 
 
 def _missing(paths: list[Path]) -> Path | None:
@@ -74,8 +105,8 @@ def run(args: argparse.Namespace) -> int:
         return _rules(args)
     missing = _missing(args.paths)
     if missing is not None:
-        return _error(f"no such file or directory: {str(missing)!r}")
-    if action == "scan":
+        return fail(f"no such file or directory: {str(missing)!r}")
+    if action in ("scan", "report"):
         return _scan(args)
     return _rewrite(args)
 
@@ -98,36 +129,40 @@ def _warn_skipped(path: str, error: str) -> None:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from rosetta.migrate import formats
+    from rosetta.migrate.project import Options, load_project
+    from rosetta.migrate.report import build_report
     from rosetta.migrate.rules import UnknownRule, select_rules
-    from rosetta.migrate.scanner import scan_paths
 
     select = None
     if args.select:
         try:
             select = select_rules(args.select)
         except UnknownRule as error:
-            return _error(str(error))
-    report = scan_paths(args.paths, select)
+            return fail(str(error))
+    if args.jobs < 0:
+        return fail("--jobs must be 0 (one per core) or more")
+    options = Options(select, args.jobs, not args.no_cache, args.assume_patched)
+    project = load_project(args.paths, options)
+    report = project.report()
     for skipped in report.skipped:
         _warn_skipped(skipped.path, skipped.error)
-    if args.format == "json":
-        document = {
-            "findings": [finding.as_json() for finding in report.findings],
-            "skipped": [{"path": item.path, "error": item.error} for item in report.skipped],
-            "files": report.files,
-        }
-        print(json.dumps(document, indent=2))
+    if args.migrate_action == "report":
+        summary = build_report(project)
+        if args.format == "text":
+            sys.stdout.write(formats.report_text(report, summary))
+        elif args.format == "json":
+            sys.stdout.write(formats.dumps(formats.report_json(report, summary)))
+        else:
+            document = formats.report_json(report, summary)
+            sys.stdout.write(formats.dumps(formats.sarif(report, {"report": document})))
+    elif args.format == "text":
+        sys.stdout.write(formats.scan_text(report))
+    elif args.format == "json":
+        sys.stdout.write(formats.dumps(formats.scan_json(report)))
     else:
-        for finding in report.findings:
-            rule = finding.details
-            print(f"{finding.path}:{finding.line}:{finding.column}: {finding.rule} {finding.name}")
-            print(f"    asyncio: {rule.asyncio}")
-            print(f"    caveat: {rule.caveat}")
-        files_hit = len({finding.path for finding in report.findings})
-        summary = f"{len(report.findings)} finding(s) in {files_hit} of {report.files} file(s)"
-        if report.skipped:
-            summary += f"; {len(report.skipped)} file(s) skipped"
-        print(summary)
+        sys.stdout.write(formats.dumps(formats.sarif(report)))
+    sys.stdout.flush()
     return EXIT_FOUND if report.findings else EXIT_CLEAN
 
 

@@ -5,7 +5,9 @@ patched time) becomes `await asyncio.sleep(x)`, and a `gevent.joinall(jobs)` sta
 `await asyncio.gather(*jobs, return_exceptions=True)` (joinall never raised the greenlets'
 errors; with `raise_error=True` it becomes a plain gather, which raises the first one, as
 joinall did). Each is applied only to a whole statement inside an `async def`, where `await` is
-legal and changes nothing else; everything else is left for a person, with the reason.
+legal, and only where `safety` finds nothing that would make the result behave differently
+(a gevent timeout around a sleep, greenlets given to gather, a shadowed `asyncio`, a bare
+`except` around the new await); everything else is left for a person, with the reason.
 libcst keeps the rest of the file, comments and formatting included, byte for byte;
 `import asyncio` is added when needed and imports the rewrite left unused are removed.
 """
@@ -21,6 +23,7 @@ from libcst.codemod import CodemodCommand, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from rosetta.migrate.rules import REWRITABLE
+from rosetta.migrate.safety import Safety
 from rosetta.migrate.scanner import Hit, analyse, parse
 
 _SLEEPS = frozenset({"gevent.sleep", "gevent.hub.sleep", "time.sleep"})
@@ -144,9 +147,7 @@ class _Replace(cst.CSTTransformer):
         super().__init__()
         self.replacements = replacements
 
-    def leave_Call(
-        self, original_node: cst.Call, updated_node: cst.Call
-    ) -> cst.BaseExpression:
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         return self.replacements.get(original_node, updated_node)
 
 
@@ -160,10 +161,14 @@ class _Migrate(CodemodCommand):
         wrapper = self.context.wrapper
         assert wrapper is not None  # set by Codemod.transform_module
         replacements: dict[cst.Call, cst.Await] = {}
-        for hit in analyse(wrapper):
+        hits = analyse(wrapper)
+        safety = Safety(wrapper, hits)
+        for hit in hits:
             if hit.rule not in REWRITABLE:
                 continue
             plan = plan_for(hit)
+            if not isinstance(plan, str):
+                plan = safety.refusal(hit) or plan
             if isinstance(plan, str):
                 self.left.append((hit, plan))
                 continue
@@ -184,6 +189,4 @@ def rewrite_source(source: bytes | str, path: str = "<string>") -> Rewrite:
     module = parse(source)
     migrate = _Migrate(CodemodContext(filename=path))
     result = migrate.transform_module(module)
-    return Rewrite(
-        path, module.code, result.code, module.encoding, migrate.applied, migrate.left
-    )
+    return Rewrite(path, module.code, result.code, module.encoding, migrate.applied, migrate.left)

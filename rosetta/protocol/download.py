@@ -1,24 +1,36 @@
 """What a downloader decides, once, for every download model: sans-I/O.
 
 URLs in, a plan out (which URL goes to which file name); responses and failures in, the next
-step out (read the body, follow a redirect, wait and retry, give up); result records in, the
-summary and its JSON form out. No socket, file or clock is touched here: the models in
-`classic/` and `modern/` only perform the requests and the waits this module asks for, so
-every model names files, retries, follows redirects and reports failures the same way.
+step out (read the body, follow a redirect, wait and retry, give up) and, at the end, the
+URL's `Result`. No socket, file or clock is touched here: the models in `classic/` and
+`modern/` only perform the requests and the waits this module asks for, so every model names
+files, retries, follows redirects and reports failures the same way. How a run is shown to
+its user (lines, the progress bar, the summary, exit codes) is `rosetta.download`'s.
 
-A failure is reported as a *kind* (what went wrong, the same in every model, compared by the
-parity suite) and a *detail* (the model's own words: errno text, byte counts).
+With `--continue` a job carries what the run found on disk (`OnDisk`): a complete file is
+`skipped` without a request (or asked about with `If-Modified-Since` under `--check-remote`),
+and a part with a recorded validator is resumed with `Range` and `If-Range`; a server that
+answers 200 instead (no ranges, or the file changed) starts it again. A checksum given for a
+file is checked before the file is put in place.
+
+A failure is reported as a `Kind` (what went wrong, the same in every model, compared by the
+parity suite) and a *detail* (the model's own words: errno text, byte counts); the details
+that are not the model's own are worded here, so that every model says them the same way.
 """
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, replace
+from enum import StrEnum
 from http import HTTPStatus
-from urllib.parse import quote, unquote, urljoin, urlsplit
+from urllib.parse import urljoin
 
-SCHEMES = ("http", "https")
+from rosetta.protocol import download_headers as header
+from rosetta.protocol.names import PART_SUFFIX, BadURL, Job, OnDisk, check_url, plan, shard
+
+__all__ = ["PART_SUFFIX", "Job", "OnDisk", "plan", "shard"]  # (names decided in names.py)
+
 MAX_REDIRECTS = 10
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 # Both HTTP stacks send the same request: no compression, so Content-Length is the size on disk.
@@ -27,158 +39,71 @@ REQUEST_HEADERS: Mapping[str, str] = {
     "Accept-Encoding": "identity",
 }
 CHUNK_SIZE = 64 * 1024
-PART_SUFFIX = ".part"
-# Room left under the usual 255-byte name limit for "-NNN" and ".part".
-MAX_NAME_BYTES = 200
-FALLBACK_NAME = "index.html"
 
-DEFAULT_JOBS = 16
-DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 0.5
 MAX_BACKOFF = 8.0
 
-# Failure kinds. The first four are about the network or the server and may be retried.
-CONNECTION = "connection"  # refused, reset, name not found: before a response arrived
-TIMEOUT = "timeout"  # the server was silent for --timeout seconds
-INCOMPLETE = "incomplete"  # the body ended before Content-Length bytes (or was cut by a reset)
-SERVER_ERROR = "server-error"  # HTTP 5xx
-CLIENT_ERROR = "http-error"  # any other status that is neither 2xx nor a followed redirect
-TLS = "tls"  # the server's certificate was refused: trying again would not change that
-TOO_MANY_REDIRECTS = "too-many-redirects"
-BAD_REDIRECT = "bad-redirect"  # Location missing, or not an http(s) URL
-LOCAL = "local"  # the file could not be written
-CANCELLED = "cancelled"  # Ctrl-C before this URL finished
-RETRIED_KINDS = frozenset({CONNECTION, TIMEOUT, INCOMPLETE, SERVER_ERROR})
+
+class Kind(StrEnum):
+    """What went wrong with a URL: the same word in every model, in `--json` and the summary."""
+
+    CONNECTION = "connection"  # refused, reset, name not found: before a response arrived
+    TIMEOUT = "timeout"  # the server was silent for --timeout seconds
+    INCOMPLETE = "incomplete"  # the body ended before Content-Length bytes (or was cut)
+    SERVER_ERROR = "server-error"  # HTTP 5xx
+    CLIENT_ERROR = "http-error"  # any other status neither 2xx nor a followed redirect
+    TLS = "tls"  # the server's certificate was refused: trying again would not change that
+    TOO_MANY_REDIRECTS = "too-many-redirects"
+    BAD_REDIRECT = "bad-redirect"  # Location missing, or not an http(s) URL
+    LOCAL = "local"  # the file could not be written
+    CHECKSUM = "checksum"  # complete, but not the bytes --checksums lists: never kept
+    CANCELLED = "cancelled"  # Ctrl-C before this URL finished
 
 
-class BadURL(ValueError):
-    """A URL this downloader will not fetch; the message says why, in one line."""
+class Outcome(StrEnum):
+    """How a URL that succeeded did: every one of them counts as a success."""
+
+    SAVED = "saved"  # downloaded whole
+    RESUMED = "resumed"  # the part of an earlier run, completed with a Range request
+    SKIPPED = "skipped"  # already complete in the output directory (or unchanged: 304)
 
 
-def check_url(text: str) -> str:
-    """The URL itself if it can be fetched: http or https, a host, a valid port, no spaces."""
-    url = text.strip()
-    if not url:
-        raise BadURL("empty URL")
-    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in url):
-        raise BadURL(f"URL contains spaces or control characters: {url!r}")
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as error:
-        raise BadURL(f"not a valid URL: {url!r} ({error})") from None
-    if parts.scheme.lower() not in SCHEMES:
-        shown = f"{parts.scheme}:" if parts.scheme else "no scheme"
-        raise BadURL(f"unsupported URL scheme ({shown}), use http:// or https://: {url!r}")
-    if not parts.hostname:
-        raise BadURL(f"URL has no host: {url!r}")
-    if port == 0:
-        raise BadURL(f"URL has port 0: {url!r}")
-    return _ascii_url(url, parts.hostname)
-
-
-def _ascii_url(url: str, hostname: str) -> str:
-    """Non-ASCII made wire-safe the same way for every HTTP stack: an IDNA host, and
-    percent-escapes (UTF-8) for any other non-ASCII character."""
-    if url.isascii():
-        return url
-    if not hostname.isascii():
-        try:
-            ascii_host = hostname.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise BadURL(f"URL has an invalid host name: {url!r}") from None
-        scheme, rest = url.split("://", 1)
-        authority, slash, tail = rest.partition("/")
-        authority = authority.replace(hostname, ascii_host)
-        url = f"{scheme}://{authority}{slash}{tail}"
-    return "".join(char if char.isascii() else quote(char, safe="") for char in url)
-
-
-def read_url_list(text: str, source: str = "input") -> list[str]:
-    """URLs from a file's text: one a line; blank lines and lines starting with # are skipped."""
-    urls = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        try:
-            urls.append(check_url(stripped))
-        except BadURL as error:
-            raise BadURL(f"{source}:{number}: {error}") from None
-    return urls
-
-
-def name_from_url(url: str) -> str:
-    """A safe file name from the URL's last path segment (query and fragment ignored).
-
-    Percent-escapes are decoded; slashes, backslashes, control and format characters
-    (including bidirectional overrides) become `_`; leading dots and spaces are dropped, so
-    the name is never hidden, `.` or `..`; an empty result falls back to `index.html`.
-    """
-    path = urlsplit(url).path
-    segment = path.rsplit("/", 1)[-1]
-    decoded = unquote(segment, errors="replace")
-    cleaned = "".join(
-        "_" if char in "/\\" or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
-        for char in decoded
-    )
-    cleaned = cleaned.lstrip(". ").rstrip(" ")
-    if not cleaned:
-        return FALLBACK_NAME
-    return _shorten(cleaned)
-
-
-def _shorten(name: str) -> str:
-    if len(name.encode()) <= MAX_NAME_BYTES:
-        return name
-    stem, dot, extension = name.rpartition(".")
-    if not dot or not stem or len(extension.encode()) > 16:
-        stem, extension = name, ""
-    keep = MAX_NAME_BYTES - len(extension.encode()) - (1 if extension else 0)
-    short = stem.encode()[:keep].decode(errors="ignore")
-    return f"{short}.{extension}" if extension else short
-
-
-def _numbered(name: str, number: int) -> str:
-    stem, dot, extension = name.rpartition(".")
-    if not dot or not stem:
-        return f"{name}-{number}"
-    return f"{stem}-{number}.{extension}"
+# About the network or the server, so they may pass: the kinds a retry is worth.
+RETRIED_KINDS = frozenset({Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE, Kind.SERVER_ERROR})
 
 
 @dataclass(frozen=True)
-class Job:
-    """One URL and the file name it is saved under (unique within the run)."""
+class Failure:
+    """What went wrong (`kind`) and, in a model's or this module's words, how (`detail`)."""
 
-    index: int
-    url: str
-    name: str
-
-    @property
-    def part_name(self) -> str:
-        return self.name + PART_SUFFIX
+    kind: Kind
+    detail: str
 
 
-def plan(urls: Sequence[str]) -> list[Job]:
-    """A job per URL, in order. Names are de-duplicated within the run (`a.txt`, `a-1.txt`)
-    and no name is another's `.part` file. A file already in the output directory is
-    replaced only by a complete download (the rename happens after the length check)."""
-    taken: set[str] = set()
-    jobs = []
-    for index, url in enumerate(urls):
-        base = name_from_url(url)
-        name, number = base, 0
-        while name in taken or name + PART_SUFFIX in taken or _is_part_of_taken(name, taken):
-            number += 1
-            name = _numbered(base, number)
-        taken.update((name, name + PART_SUFFIX))
-        jobs.append(Job(index, url, name))
-    return jobs
+# The details every model words the same way, whichever HTTP stack saw the failure.
+def certificate_detail(verify_message: str) -> str:
+    return f"certificate refused: {verify_message or 'verification failed'}"
 
 
-def _is_part_of_taken(name: str, taken: set[str]) -> bool:
-    return name.endswith(PART_SUFFIX) and name[: -len(PART_SUFFIX)] in taken
+def timeout_detail(seconds: float) -> str:
+    return f"server silent for {seconds:g} s"
+
+
+def status_detail(status: int) -> str:
+    try:
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
+
+
+def short_body_detail(received: int, expected: int | None, how: str) -> str:
+    total = "?" if expected is None else str(expected)
+    return f"{received} of {total} bytes ({how})"
+
+
+INTERRUPTED = "interrupted"
+NOT_STARTED = "not started"
 
 
 @dataclass(frozen=True)
@@ -194,7 +119,7 @@ class RetryPolicy:
     backoff: float = DEFAULT_BACKOFF
     max_backoff: float = MAX_BACKOFF
 
-    def retryable(self, kind: str) -> bool:
+    def retryable(self, kind: Kind) -> bool:
         return kind in RETRIED_KINDS
 
     def delay(self, attempt: int) -> float:
@@ -205,46 +130,55 @@ class RetryPolicy:
         return [self.delay(attempt) for attempt in range(1, self.retries + 1)]
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything a model needs besides the jobs: the same for every model."""
-
-    limit: int = DEFAULT_JOBS
-    timeout: float = DEFAULT_TIMEOUT
-    policy: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: str
-    detail: str
-
-
-# What a model does next, as `Fetch` decides it.
+# What a model does next, as `Fetch` decides it: small records alike on purpose (a driver
+# tells them apart by their type), each with the one or two values that step needs.
 @dataclass(frozen=True)
 class ReadBody:
-    """Save the body; `expected` is the Content-Length (None: read to the end)."""
+    """Save the body; `expected` is its Content-Length (None: read to the end). `offset`: the
+    bytes of NAME.part kept before it (a resume; 0: a new part). `validator`: to record
+    beside the part, and `keep_part`: leave it for the next run if this one stops (both with
+    --continue); `modified`: the server's Last-Modified (epoch seconds), for the saved file."""
 
     expected: int | None
+    offset: int = 0
+    validator: str = ""
+    keep_part: bool = False
+    modified: float | None = None
+
+
+@dataclass(frozen=True)
+class StartAgain:
+    """Request the URL again at once, without a Range: the part cannot be resumed."""
+
+
+@dataclass(frozen=True)
+class NotModified:
+    """Final: the server says the complete file is unchanged (recorded as skipped)."""
 
 
 @dataclass(frozen=True)
 class FollowRedirect:
+    """Request `url` next, in the same attempt (the redirect is counted)."""
+
     url: str
 
 
 @dataclass(frozen=True)
 class RetryAfter:
+    """Wait `seconds`, then a new attempt from the given URL; `failure` is why."""
+
     seconds: float
     failure: Failure
 
 
 @dataclass(frozen=True)
 class GiveUp:
+    """Final: the URL's result is recorded as failed."""
+
     failure: Failure
 
 
-Step = ReadBody | FollowRedirect | RetryAfter | GiveUp
+Step = ReadBody | FollowRedirect | RetryAfter | GiveUp | StartAgain | NotModified
 
 
 @dataclass(frozen=True)
@@ -258,29 +192,34 @@ class Result:
     bytes: int = 0
     attempts: int = 0
     final_url: str = ""
-    kind: str = ""
+    kind: Kind | None = None
     detail: str = ""
     sha256: str = ""
+    outcome: str = ""  # an Outcome when ok
+    resumed_from: int = 0  # bytes already on disk before this run: not received now
 
     @property
     def reason(self) -> str:
-        return f"{self.kind}: {self.detail}" if self.detail else self.kind
+        kind = self.kind or ""
+        return f"{kind}: {self.detail}" if self.detail else kind
 
     def as_json(self) -> dict[str, object]:
-        return asdict(self)
+        return {**asdict(self), "kind": str(self.kind or "")}
 
 
 class Fetch:
-    """The decisions for one URL, driven by a model's request loop:
+    """The decisions for one URL, driven by a model's request loop (and only by it):
 
-        fetch = Fetch(job, policy)
-        while fetch.result is None:
-            request fetch.url -> step = fetch.on_response(status, location, content_length)
-                     (no response: step = fetch.on_error(kind, detail))
-            ReadBody: write the body to NAME.part, then fetch.on_body_end(received) and, when
-                      that says complete, rename and fetch.on_saved(...) (a cut body:
-                      fetch.body_failure(received, kind, detail))
-            RetryAfter: wait its seconds; FollowRedirect: go round again with fetch.url
+    fetch = Fetch(job, policy)
+    while fetch.result is None:
+        request fetch.url with fetch.request_headers() -> step = fetch.on_response(status,
+                 location, content_length, content_range=, etag=, last_modified=)
+                 (no response: step = fetch.on_error(kind, detail))
+        ReadBody: write the body to NAME.part from step.offset (`PartFile(dir, job, step)`);
+                  at its clean end `part.finish(fetch)` asks fetch.on_body_end(received,
+                  sha256) and, when complete, renames it and calls fetch.on_saved(...);
+                  a body cut short: step = fetch.body_failure(received, kind, detail)
+        RetryAfter: wait its seconds; FollowRedirect, StartAgain: go round again
     """
 
     def __init__(self, job: Job, policy: RetryPolicy) -> None:
@@ -292,62 +231,106 @@ class Fetch:
         self.status: int | None = None
         self.expected: int | None = None
         self.result: Result | None = None
+        disk = job.on_disk
+        self.keeps_part = disk is not None  # --continue: a part outlives a stopped run
+        self.part_size = disk.part_size if disk and disk.validator else 0
+        self.validator = disk.validator if disk else ""
+        self.offset = 0
+
+    def request_headers(self) -> dict[str, str]:
+        """What this request adds to REQUEST_HEADERS: a resume's Range and If-Range, or
+        --check-remote's If-Modified-Since."""
+        disk = self.job.on_disk
+        if self.part_size > 0 and self.validator:
+            return {"Range": f"bytes={self.part_size}-", "If-Range": self.validator}
+        if disk is not None and disk.complete and self.job.check_remote and disk.modified:
+            return {"If-Modified-Since": disk.modified}
+        return {}
 
     def on_response(
-        self, status: int, location: str | None, content_length: str | None
+        self,
+        status: int,
+        location: str | None,
+        content_length: str | None,
+        *,
+        content_range: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> Step:
         self.status = status
         if status in REDIRECT_STATUSES:
             return self._redirect(location)
-        if 200 <= status < 300:
-            expected = _content_length(content_length)
-            self.expected = expected
-            return ReadBody(expected)
-        kind = SERVER_ERROR if status >= 500 else CLIENT_ERROR
-        return self._failed(Failure(kind, _status_text(status)))
+        if status == 304 and "If-Modified-Since" in self.request_headers():
+            self.result = replace(skipped_result(self.job), attempts=self.attempts)
+            return NotModified()
+        asked_range = self.part_size > 0
+        if asked_range and status in (206, 416):
+            start = header.range_start(content_range) if status == 206 else None
+            if start != self.part_size:  # not the rest of our part: all of it, afresh
+                self.part_size = 0
+                return StartAgain()
+        elif not 200 <= status < 300 or status == 206:
+            kind = Kind.SERVER_ERROR if status >= 500 else Kind.CLIENT_ERROR
+            return self._failed(Failure(kind, status_detail(status)))
+        length = header.content_length(content_length)
+        self.offset = self.part_size if status == 206 else 0
+        self.expected = None if length is None else self.offset + length
+        if status == 200 and self.keeps_part:
+            self.validator = header.strong_etag(etag) or (last_modified or "").strip()
+        # The server's time goes on the saved file only under --continue: --check-remote asks
+        # with it (parsing a date for every file of every run would cost for nothing).
+        modified = header.http_time(last_modified) if self.keeps_part else None
+        return ReadBody(length, self.offset, self.validator, self.keeps_part, modified)
 
-    def on_error(self, kind: str, detail: str) -> Step:
+    def on_error(self, kind: Kind, detail: str) -> Step:
         return self._failed(Failure(kind, detail))
 
-    def on_body_end(self, received: int) -> Step | None:
-        """The body ended cleanly after `received` bytes. None: complete, save it now;
-        otherwise it was short of Content-Length (retried like a cut connection)."""
+    def on_body_end(self, received: int, sha256: str = "") -> Step | None:
+        """The body ended cleanly; NAME.part holds `received` bytes. None: complete, save it
+        now; otherwise it was short of Content-Length (retried like a cut connection) or not
+        the checksum the job was given (final, and the part is not kept)."""
         if self.expected is not None and received != self.expected:
-            detail = f"{received} of {self.expected} bytes (connection closed)"
-            return self._failed(Failure(INCOMPLETE, detail))
+            detail = short_body_detail(received, self.expected, "connection closed")
+            return self.body_failure(received, Kind.INCOMPLETE, detail, worded=True)
+        if self.job.sha256 and sha256 != self.job.sha256:
+            self.keeps_part, self.part_size = False, 0
+            return self._failed(
+                Failure(Kind.CHECKSUM, f"sha256 {sha256}, expected {self.job.sha256}")
+            )
         return None
 
     def on_saved(self, received: int, sha256: str = "") -> None:
         """The complete body is in place under its name."""
-        self.result = Result(
-            url=self.job.url, name=self.job.name, ok=True, status=self.status, bytes=received,
-            attempts=self.attempts, final_url=self.url, sha256=sha256,
-        )
+        outcome = Outcome.RESUMED if self.offset else Outcome.SAVED
+        self.result = self._record(ok=True, received=received, sha256=sha256, outcome=outcome)
 
-    def body_failure(self, received: int, kind: str, detail: str) -> Step:
+    def body_failure(self, received: int, kind: Kind, detail: str, *, worded: bool = False) -> Step:
         """The body could not be read to its end. A timeout stays a timeout; any other error
-        after the response head is an incomplete body, however the connection ended."""
-        if kind in (TIMEOUT, LOCAL, CANCELLED):
+        after the response head is an incomplete body, however the connection ended. Under
+        --continue the bytes received stay in the part, and the next attempt resumes."""
+        self.part_size = received if self.keeps_part and self.validator else 0
+        if kind in (Kind.TIMEOUT, Kind.LOCAL, Kind.CANCELLED):
             return self._failed(Failure(kind, detail))
-        total = "?" if self.expected is None else str(self.expected)
-        return self._failed(Failure(INCOMPLETE, f"{received} of {total} bytes ({detail})"))
+        if not worded:
+            detail = short_body_detail(received, self.expected, detail)
+        return self._failed(Failure(Kind.INCOMPLETE, detail))
 
     def cancel(self) -> None:
         if self.result is None:
-            self._give_up(Failure(CANCELLED, "interrupted"))
+            self._give_up(Failure(Kind.CANCELLED, INTERRUPTED))
 
     def _redirect(self, location: str | None) -> Step:
         if not location:
-            return self._failed(Failure(BAD_REDIRECT, f"HTTP {self.status} without Location"))
+            detail = f"HTTP {self.status} without Location"
+            return self._failed(Failure(Kind.BAD_REDIRECT, detail))
         target = urljoin(self.url, location.strip())
         try:
             check_url(target)
         except BadURL:
-            return self._failed(Failure(BAD_REDIRECT, f"to {target!r}"))
+            return self._failed(Failure(Kind.BAD_REDIRECT, f"to {target!r}"))
         if self.redirects >= MAX_REDIRECTS:
-            return self._failed(
-                Failure(TOO_MANY_REDIRECTS, f"more than {MAX_REDIRECTS} redirects")
-            )
+            detail = f"more than {MAX_REDIRECTS} redirects"
+            return self._failed(Failure(Kind.TOO_MANY_REDIRECTS, detail))
         self.redirects += 1
         self.url = target
         return FollowRedirect(target)
@@ -361,137 +344,51 @@ class Fetch:
             self.redirects = 0
             self.status = None
             self.expected = None
+            self.offset = 0
             return RetryAfter(wait, failure)
         return self._give_up(failure)
 
     def _give_up(self, failure: Failure) -> GiveUp:
-        self.result = Result(
-            url=self.job.url, name=self.job.name, ok=False, status=self.status,
-            attempts=self.attempts, final_url=self.url, kind=failure.kind, detail=failure.detail,
-        )
+        self.result = self._record(ok=False, failure=failure)
         return GiveUp(failure)
+
+    def _record(
+        self,
+        *,
+        ok: bool,
+        received: int = 0,
+        sha256: str = "",
+        failure: Failure | None = None,
+        outcome: str = "",
+    ) -> Result:
+        kind, detail = (failure.kind, failure.detail) if failure else (None, "")
+        return Result(
+            self.job.url, self.job.name, ok, self.status, received, self.attempts, self.url,
+            kind, detail, sha256, outcome, self.offset if ok else 0,
+        )  # fmt: skip
 
 
 def not_started(job: Job) -> Result:
     """The record of a URL that Ctrl-C stopped before it was tried."""
-    return Result(url=job.url, name=job.name, ok=False, final_url=job.url,
-                  kind=CANCELLED, detail="not started")
+    return Result(
+        job.url, job.name, ok=False, final_url=job.url, kind=Kind.CANCELLED, detail=NOT_STARTED
+    )
 
 
-def course_get_line(url: str) -> str:
-    """The course's line when a download starts (§9c, with --verbose)."""
-    return f"GET: {url}"
-
-
-def course_received_line(count: int, url: str) -> str:
-    """The course's line when a body has arrived (§9c, with --verbose)."""
-    return f"{count} bytes received from {url}."
-
-
-def certificate_detail(verify_message: str) -> str:
-    """The detail of a TLS failure, in the same words whichever HTTP stack saw it."""
-    return f"certificate refused: {verify_message or 'verification failed'}"
-
-
-def _content_length(value: str | None) -> int | None:
-    if value is None:
+def skipped(job: Job) -> Result | None:
+    """The record of a job --continue skips without a request: its complete file is there
+    (and has the checksum it must have), and --check-remote was not asked for."""
+    disk = job.on_disk
+    if disk is None or not disk.complete or job.check_remote:
         return None
-    text = value.strip()
-    if not text.isdigit():
-        return None
-    return int(text)
+    if job.sha256 and disk.sha256 != job.sha256:
+        return None  # fetched again, and replaced only if the new bytes match
+    return skipped_result(job)
 
 
-def _status_text(status: int) -> str:
-    try:
-        return f"HTTP {status} {HTTPStatus(status).phrase}"
-    except ValueError:
-        return f"HTTP {status}"
-
-
-@dataclass(frozen=True)
-class Summary:
-    """What the run did: files saved, failures with their reasons (input order), bytes, time.
-    URLs that Ctrl-C stopped are counted as cancelled, not listed one by one."""
-
-    files: int
-    failed: int
-    cancelled: int
-    bytes: int
-    seconds: float
-    failures: tuple[Result, ...]
-
-    @classmethod
-    def of(cls, results: Iterable[Result], seconds: float) -> Summary:
-        results = list(results)
-        failures = tuple(r for r in results if not r.ok and r.kind != CANCELLED)
-        return cls(
-            files=sum(result.ok for result in results),
-            failed=len(failures),
-            cancelled=sum(result.kind == CANCELLED for result in results),
-            bytes=sum(result.bytes for result in results if result.ok),
-            seconds=seconds,
-            failures=failures,
-        )
-
-    @property
-    def total(self) -> int:
-        return self.files + self.failed + self.cancelled
-
-    @property
-    def interrupted(self) -> bool:
-        return self.cancelled > 0
-
-    @property
-    def exit_code(self) -> int:
-        if self.interrupted:
-            return EXIT_INTERRUPTED
-        return EXIT_OK if self.failed == 0 else EXIT_FAILED
-
-    def lines(self) -> list[str]:
-        rate = self.bytes / self.seconds if self.seconds > 0 else 0.0
-        head = (
-            f"{self.files} of {self.total} files downloaded, {human_bytes(self.bytes)} "
-            f"in {self.seconds:.2f} s ({human_bytes(rate)}/s)"
-        )
-        if self.interrupted:
-            head += f"; interrupted, {self.cancelled} cancelled"
-        if not self.failures:
-            return [head]
-        lines = [f"{head}; {self.failed} failed:"]
-        lines += [f"  {result.url}: {result.reason}" for result in self.failures]
-        return lines
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "files": self.files,
-            "failed": self.failed,
-            "cancelled": self.cancelled,
-            "bytes": self.bytes,
-            "seconds": round(self.seconds, 6),
-            "failures": [
-                {"url": result.url, "kind": result.kind, "reason": result.reason}
-                for result in self.failures
-            ],
-            "exit_code": self.exit_code,
-        }
-
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-
-
-def report_json(results: Sequence[Result], summary: Summary, model: str) -> dict[str, object]:
-    """The `--json` document: every URL's record in input order, then the summary."""
-    return {
-        "model": model,
-        "results": [result.as_json() for result in results],
-        "summary": summary.as_json(),
-    }
-
-
-def human_bytes(count: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if count < 1024 or unit == "GiB":
-            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
-        count /= 1024
-    raise AssertionError("unreachable")
+def skipped_result(job: Job) -> Result:
+    disk = job.on_disk or OnDisk()
+    return Result(
+        job.url, job.name, True, None, disk.size, 0, job.url, None, "", disk.sha256,
+        Outcome.SKIPPED, disk.size,
+    )  # fmt: skip

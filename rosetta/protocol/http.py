@@ -8,17 +8,20 @@
 The connection enforces the limits every model gets for free: a request line over 8 KiB (414),
 more than 100 header fields or 64 KiB of them (431), a malformed request (400), and after any
 of those it stops parsing: the driver answers and closes. Pipelined requests come out in order.
+Exactly one answer per request: a refused request that carries a body is answered with
+`Connection: close` and nothing after it is parsed, so a body that turns out malformed can
+never draw a second answer. llhttp refuses the framing tricks (obsolete line folding,
+Content-Length with Transfer-Encoding, two lengths, bare CR or LF, spaces or control bytes in
+a header name) with one 400.
 Keep-alive follows the version: on by default in HTTP/1.1 unless `Connection: close`, off in
 HTTP/1.0 unless `Connection: keep-alive`.
 """
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
-from email.utils import formatdate
 from http import HTTPStatus
 
 import httptools
@@ -32,7 +35,8 @@ ALLOWED_METHODS = ("GET", "HEAD")
 # never ends is refused after about MAX_REQUEST_LINE + MAX_HEADER_BYTES, not buffered forever.
 FEED_SLICE = 16 * 1024
 MAX_HEAD_BYTES = MAX_REQUEST_LINE + MAX_HEADER_BYTES + FEED_SLICE
-SERVER_NAME = b"rosetta"
+# What a header field counts against MAX_HEADER_BYTES besides its name and value: ": ", CRLF.
+FIELD_OVERHEAD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,39 @@ class ProtocolError:
 
 
 Event = Request | ProtocolError
+_HEADERS_TOO_LARGE = ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+
+
+def head_refusal(
+    target_length: int, header_count: int = 0, header_bytes: int = 0
+) -> ProtocolError | None:
+    """The error for a request head over the limits every model shares, else None.
+
+    The one check: `HTTPConnection` makes it as the head arrives, the adapters for servers that
+    parse the head themselves (WSGI, aiohttp) make it on what their server parsed.
+    """
+    if target_length > MAX_REQUEST_LINE:
+        return ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long")
+    if header_bytes > MAX_HEADER_BYTES:
+        return _HEADERS_TOO_LARGE
+    if header_count > MAX_HEADER_COUNT:
+        return ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
+    return None
+
+
+def method_not_allowed(method: str, *, keep_alive: bool) -> ProtocolError:
+    """The 405 for a method outside ALLOWED_METHODS (it names them, for the Allow header)."""
+    return ProtocolError(
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        f"method {method} not allowed",
+        keep_alive=keep_alive,
+        allow=ALLOWED_METHODS,
+    )
+
+
+def fields_size(headers: Iterable[tuple[bytes | str, bytes | str]]) -> int:
+    """What a parsed head's fields count against MAX_HEADER_BYTES."""
+    return sum(len(name) + len(value) + FIELD_OVERHEAD for name, value in headers)
 
 
 class _Stop(Exception):
@@ -82,6 +119,7 @@ class HTTPConnection:
         "_header_bytes",
         "_headers",
         "_in_head",
+        "_in_message",
         "_parser",
         "_pending",
         "_ready",
@@ -96,6 +134,7 @@ class HTTPConnection:
         self._ready: deque[Event] | tuple[()] = ()
         self._finished = False
         self._in_head = False
+        self._in_message = False
         self.peer_closed = False
 
     # -- driver API --------------------------------------------------------------------
@@ -142,29 +181,30 @@ class HTTPConnection:
         """True once the last event this connection will ever produce is queued."""
         return self._finished
 
+    @property
+    def in_message(self) -> bool:
+        """True while bytes of a request not yet complete are held (its deadline runs)."""
+        return self._in_message
+
     # -- httptools callbacks -----------------------------------------------------------
 
     def on_message_begin(self) -> None:
         self._reset_message()
         self._in_head = True
+        self._in_message = True
 
     def on_url(self, url: bytes) -> None:
         # Nearly always one piece, which `b"" + url` keeps without copying.
         self._url += url
+        # The answer is head_refusal's; the guard spares a call per request on the hot path.
         if len(self._url) > MAX_REQUEST_LINE:
-            raise _Stop(ProtocolError(HTTPStatus.REQUEST_URI_TOO_LONG, "request line too long"))
+            raise _Stop(head_refusal(len(self._url)))  # type: ignore[arg-type]
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > MAX_HEADER_BYTES:
-            raise _Stop(
-                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
-            )
+        self._header_bytes += len(name) + len(value) + FIELD_OVERHEAD
         self._headers.append((name.lower(), value))
-        if len(self._headers) > MAX_HEADER_COUNT:
-            raise _Stop(
-                ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "too many headers")
-            )
+        if self._header_bytes > MAX_HEADER_BYTES or len(self._headers) > MAX_HEADER_COUNT:
+            raise _Stop(head_refusal(0, len(self._headers), self._header_bytes))  # type: ignore[arg-type]
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -179,20 +219,19 @@ class HTTPConnection:
             )
             raise _Stop(ProtocolError(status, f"HTTP/{version} not supported"))
         if method not in ALLOWED_METHODS:
-            # The body (if any) is framed by the parser, so the connection can stay open.
-            self._ready.append(
-                ProtocolError(
-                    HTTPStatus.METHOD_NOT_ALLOWED,
-                    f"method {method} not allowed",
-                    keep_alive=keep_alive,
-                    allow=ALLOWED_METHODS,
-                )
-            )
             self._pending = None
-            return
+            if not self._has_body():
+                self._ready.append(method_not_allowed(method, keep_alive=keep_alive))
+                return
+            # Answered before its body is read: the body is never parsed, so nothing in it
+            # can draw a second answer, and the connection closes after this one.
+            self._finished = True
+            self._ready.append(method_not_allowed(method, keep_alive=False))
+            raise _Stop(self._ready[-1], queued=True)
         self._pending = Request(method, self._url, version, tuple(self._headers), keep_alive)
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         if self._pending is not None:
             self._ready.append(self._pending)
             self._pending = None
@@ -208,9 +247,13 @@ class HTTPConnection:
         if self._in_head:
             self._head_bytes += len(chunk)
             if self._head_bytes > MAX_HEAD_BYTES:
-                self._fail(
-                    ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
-                )
+                self._fail(_HEADERS_TOO_LARGE)
+
+    def _has_body(self) -> bool:
+        for name, value in self._headers:
+            if name == b"transfer-encoding" or (name == b"content-length" and value != b"0"):
+                return True
+        return False
 
     def _reset_message(self) -> None:
         self._url = b""
@@ -232,66 +275,5 @@ class HTTPConnection:
         # llhttp reports an over-long header value as a generic header error; the byte
         # budget tells us which it was.
         if self._header_bytes + len(self._url) > MAX_HEADER_BYTES:
-            return ProtocolError(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "headers too large")
+            return _HEADERS_TOO_LARGE
         return ProtocolError(HTTPStatus.BAD_REQUEST, f"malformed request: {error}")
-
-
-# -- responses ---------------------------------------------------------------------------
-
-_REASONS = {status.value: status.phrase.encode("ascii") for status in HTTPStatus}
-
-
-class _DateHeader:
-    """The Date header value, formatted once per second rather than once per response."""
-
-    __slots__ = ("_second", "_value")
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = b""
-
-    def __call__(self) -> bytes:
-        now = int(time.time())
-        if now != self._second:
-            self._second = now
-            self._value = formatdate(now, usegmt=True).encode("ascii")
-        return self._value
-
-
-http_date = _DateHeader()
-
-
-def status_line(status: int) -> bytes:
-    return b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Unknown"))
-
-
-def response_head(
-    status: int,
-    headers: Iterable[tuple[bytes, bytes]],
-    *,
-    keep_alive: bool,
-    http_version: str = "1.1",
-) -> bytes:
-    """Status line, Date/Server, the given headers, the Connection header where needed."""
-    lines = [status_line(status), b"Date: ", http_date(), b"\r\nServer: ", SERVER_NAME, b"\r\n"]
-    for name, value in headers:
-        lines += (name, b": ", value, b"\r\n")
-    lines += (connection_header(keep_alive, http_version), b"\r\n")
-    return b"".join(lines)
-
-
-def connection_header(keep_alive: bool, http_version: str) -> bytes:
-    """The Connection line a response needs: only where the version's default is not meant."""
-    if not keep_alive:
-        return b"Connection: close\r\n"
-    if http_version == "1.0":
-        return b"Connection: keep-alive\r\n"
-    return b""
-
-
-def error_page(status: int) -> bytes:
-    reason = _REASONS.get(status, b"Error").decode("ascii")
-    return (
-        f"<!DOCTYPE html>\n<html><head><title>{status} {reason}</title></head>\n"
-        f"<body><h1>{status} {reason}</h1></body></html>\n"
-    ).encode("ascii")

@@ -1,200 +1,193 @@
-"""(document root, request event) -> a response plan: status, head bytes, body, keep-alive.
+"""(document root, request event) -> a `ResponsePlan`: status, header pairs, body, keep-alive.
 
 This is the course's static web server with every one of its bugs fixed once, for every model:
 the path is percent-decoded, its query string ignored, `/` and directories mean `index.html`,
 `..` in any encoding, backslashes, NUL bytes and paths that resolve (through symlinks) outside
 the root are all 404, and never a byte from outside the root is served. Responses carry
 `Content-Type`, `Content-Length`, `Last-Modified` and `ETag`, answer conditional requests with
-304 and a single `Range` with 206 or 416; HEAD is GET without the body.
+304 and a single `Range` with 206 or 416 (`rosetta.protocol.conditional`); HEAD is GET
+without the body. A directory named without its trailing slash is redirected (301) to the
+name with it, so relative links in its page resolve inside it; a directory without
+`index.html` is 404, or its listing when the site lists (`rosetta.protocol.listing`).
+
+A file with a precompressed sibling (`style.css.br`, `.zst`, `.gz`) that the request's
+`Accept-Encoding` accepts is answered with the sibling's bytes, its own ETag, Last-Modified,
+range and 304, the original's media type, `Content-Encoding` and `Vary: Accept-Encoding`
+(`rosetta.protocol.encodings`).
 
 Small files are planned with their bytes in memory; larger ones as a `FileSlice` that the
-driver sends in its own way (`socket.sendfile`, `loop.sendfile`, reads into a buffer).
+driver sends in its own way. A plain GET's 200 is remembered and reused while the file stays
+the same (`rosetta.protocol.known_files`).
 """
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import stat
 import weakref
-from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import formatdate, parsedate_to_datetime
+from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
 
 import httptools
 
-from rosetta.protocol.http import (
-    Event,
-    ProtocolError,
-    Request,
-    connection_header,
-    error_page,
-    http_date,
-    response_head,
-    status_line,
-)
+from rosetta.protocol import listing
+from rosetta.protocol.conditional import UNSATISFIABLE, not_modified, requested_range
+from rosetta.protocol.encodings import SUFFIXES, acceptable_encodings
+from rosetta.protocol.files import FileSlice, content_type, file_identity
+from rosetta.protocol.http import Event, ProtocolError, Request
+from rosetta.protocol.known_files import KnownFiles
+from rosetta.protocol.response import Headers, ResponsePlan, error_page
 
 INLINE_LIMIT = 64 * 1024
 _INLINE_CACHE_ENTRIES = 256
-_PLAN_CACHE_ENTRIES = 1024
-_OK = HTTPStatus.OK
-_OK_DATE = status_line(_OK) + b"Date: "
 # Requests with these headers get an answer that depends on more than the file: never cached.
 _VARYING_HEADERS = frozenset({b"range", b"if-range", b"if-none-match", b"if-modified-since"})
-_TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
-# Our own table, not the system's /etc/mime.types, so every machine answers alike.
-_MIME = mimetypes.MimeTypes()
-_MIME.add_type("text/javascript", ".js")  # RFC 9239; older Pythons still say application/
+_VARY_ENCODING = (b"Vary", b"Accept-Encoding")
+# Errors after which the connection is still in a known state; all others close it.
+_KEEP_ALIVE_ERRORS = frozenset(
+    {
+        HTTPStatus.MOVED_PERMANENTLY,
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.METHOD_NOT_ALLOWED,
+        HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
-class FileSlice:
-    """`length` bytes of the file at `path` from `offset`: the body of a larger response."""
+class ChosenFile:
+    """The file a request is answered with: `path` (the file asked for, or its precompressed
+    sibling), its stat, the media type of the file asked for, and the coding if a sibling."""
 
     path: str
-    offset: int
-    length: int
+    info: os.stat_result
+    media_type: bytes
+    encoding: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ResponsePlan:
-    status: int
-    head: bytes
-    body: bytes | FileSlice
-    keep_alive: bool
-
-    @property
-    def body_length(self) -> int:
-        return self.body.length if isinstance(self.body, FileSlice) else len(self.body)
-
-
-@dataclass(frozen=True, slots=True)
-class _KnownFile:
-    """A 200 answer already worked out for one target, valid while `revalidate` holds.
-
-    Only targets that reach their file without any symlink are remembered, so checking,
-    from the root directory itself (a descriptor opened once), that every directory on the
-    way is still a real directory (lstat) and the file still the same inode, unchanged (size,
-    mtime, ctime), proves what `os.path.realpath` proved the first time: the file is inside
-    the root. A swapped symlink or a replaced file fails the check.
-    """
-
-    directories: tuple[str, ...]  # relative to the root, outermost first
-    name: str  # the file, relative to the root
-    identity: tuple[int, int, int, int, int, int]
-    fields: bytes  # the head after the Date value, without the Connection line
-    body: bytes | FileSlice
-
-    def revalidate(self, root_fd: int) -> bool:
-        try:
-            for directory in self.directories:
-                if not stat.S_ISDIR(os.lstat(directory, dir_fd=root_fd).st_mode):
-                    return False
-            info = os.lstat(self.name, dir_fd=root_fd)
-        except (OSError, ValueError):
-            return False
-        return (
-            info.st_ino,
-            info.st_mtime_ns,
-            info.st_ctime_ns,
-            info.st_size,
-            info.st_dev,
-            stat.S_IFMT(info.st_mode),
-        ) == self.identity
-
-
-def _identity(info: os.stat_result) -> tuple[int, int, int, int, int, int]:
-    """What must not change for a remembered answer to stay true (a regular file's mode)."""
-    return (
-        info.st_ino,
-        info.st_mtime_ns,
-        info.st_ctime_ns,
-        info.st_size,
-        info.st_dev,
-        stat.S_IFMT(info.st_mode),
-    )
-
-
-class FileChanged(OSError):
-    """The file got shorter between planning and sending; the connection must be closed."""
-
-
-def content_type(path: str) -> bytes:
-    guessed, _ = _MIME.guess_type(path, strict=False)
-    kind = guessed or "application/octet-stream"
-    if kind.startswith(_TEXT_TYPES):
-        kind += "; charset=utf-8"
-    return kind.encode("ascii")
-
-
-def iter_file_slice(body: FileSlice, chunk_size: int = 256 * 1024) -> Iterator[bytes]:
-    """The bytes of a FileSlice in chunks, for drivers that cannot use sendfile."""
-    with open(body.path, "rb") as file:
-        file.seek(body.offset)
-        remaining = body.length
-        while remaining:
-            chunk = file.read(min(chunk_size, remaining))
-            if not chunk:
-                raise FileChanged(f"{body.path} shrank while being sent")
-            remaining -= len(chunk)
-            yield chunk
+def site_for(root: str | os.PathLike[str] | StaticSite) -> StaticSite:
+    """`root` itself if it is already a site (made with options), else the plain site of it."""
+    return root if isinstance(root, StaticSite) else StaticSite(root)
 
 
 class StaticSite:
-    """A document root and everything needed to answer requests for it."""
+    """A document root and everything needed to answer requests for it.
 
-    def __init__(self, root: str | os.PathLike[str], *, inline_limit: int = INLINE_LIMIT) -> None:
+    `listing` answers a directory without `index.html` with its listing (else 404);
+    `listing_hidden` shows dot files in listings too.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        inline_limit: int = INLINE_LIMIT,
+        listing: bool = False,
+        listing_hidden: bool = False,
+    ) -> None:
         self.root = os.path.realpath(root)
         self._root_prefix = self.root.rstrip(os.sep) + os.sep
         self.inline_limit = inline_limit
-        self._inline: dict[str, tuple[int, int, int, bytes]] = {}
-        self._known: dict[bytes, _KnownFile] = {}
+        self.listing = listing
+        self.listing_hidden = listing_hidden
+        self._inline: dict[str, tuple[tuple[int, ...], bytes]] = {}
         # O_PATH (Linux) needs only search permission on the root, as serving from it does.
         try:
-            self._root_fd = os.open(self.root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
+            root_fd = os.open(self.root, getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY)
         except OSError:
-            self._root_fd = -1  # no root (yet): every answer takes the full path, nothing is kept
+            self._known = None  # no root (yet): every answer takes the full path
         else:
-            weakref.finalize(self, os.close, self._root_fd)
+            weakref.finalize(self, os.close, root_fd)
+            self._known = KnownFiles(self._root_prefix, root_fd)
 
     # -- the one entry point -------------------------------------------------------------
 
-    def respond(self, event: Event) -> ResponsePlan:
+    def respond(self, event: Event, peer: object = None) -> ResponsePlan:
+        """The answer to `event`; `peer` (the client's socket address) is for the access log
+        (`rosetta.access_log.LoggingSite`)."""
         if isinstance(event, ProtocolError):
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
-        plain = True
-        for name, _ in event.headers:
-            if name in _VARYING_HEADERS:
-                plain = False
-                break
-        if plain and self._root_fd >= 0:
-            known = self._known.get(event.target)
-            if known is not None and known.revalidate(self._root_fd):
-                return self._known_response(event, known)
-        candidate = self._candidate(event.target)
-        found = candidate if isinstance(candidate, int) else self._resolve_candidate(candidate)
-        if isinstance(found, int):
-            return self.error(found, keep_alive=event.keep_alive, request=event)
-        path, info = found
-        plan = self._file_response(event, path, info)
-        if plain and plan.status == HTTPStatus.OK and event.method == "GET" and self._root_fd >= 0:
-            self._remember(event, candidate, path, info, plan)  # type: ignore[arg-type]
+        known = self._known
+        codings = acceptable_encodings(event.header(b"accept-encoding"))
+        if known is not None:
+            for name, _ in event.headers:
+                if name in _VARYING_HEADERS:
+                    known = None
+                    break
+            else:
+                plan = known.answer(event, codings)
+                if plan is not None:
+                    return plan
+        chosen = self._choose(event, codings)
+        if isinstance(chosen, ResponsePlan):
+            return chosen
+        candidate, file = chosen
+        plan = self._file_response(event, file)
+        if known is not None and plan.status == HTTPStatus.OK and event.method == "GET":
+            known.remember(event, codings, candidate, file, plan)
         return plan
+
+    # The answer, never logged, even by a logging site: for servers that log their own way.
+    plan = respond
+
+    def choose(self, request: Request) -> ChosenFile | ResponsePlan:
+        """The file to answer `request` with, or the whole answer when it is not a file (an
+        error, a redirect, a listing): for servers that send files their own way (aiohttp)."""
+        codings = acceptable_encodings(request.header(b"accept-encoding"))
+        chosen = self._choose(request, codings)
+        return chosen if isinstance(chosen, ResponsePlan) else chosen[1]
 
     # -- mapping a target to a file inside the root --------------------------------------
 
     def resolve(self, target: bytes) -> tuple[str, os.stat_result] | int:
-        """The real path and stat of the file a target names, or the error status."""
+        """The real path and stat of the file a target names, or the error status (a directory
+        named without its trailing slash is found too: `respond` redirects it)."""
         candidate = self._candidate(target)
         if isinstance(candidate, int):
             return candidate
-        return self._resolve_candidate(candidate)
+        found = self._inside(candidate[0])
+        if found is not None and stat.S_ISDIR(found[1].st_mode):
+            found = self._inside(os.path.join(found[0], "index.html"))
+        if found is None or not stat.S_ISREG(found[1].st_mode):
+            return HTTPStatus.NOT_FOUND
+        return found
 
-    def _candidate(self, target: bytes) -> str | int:
-        """The path a target names under the root, before symlinks; or the error status."""
+    def _choose(
+        self, request: Request, codings: tuple[str, ...]
+    ) -> tuple[str, ChosenFile] | ResponsePlan:
+        keep_alive = request.keep_alive
+        candidate = self._candidate(request.target)
+        if isinstance(candidate, int):
+            return self.error(candidate, keep_alive=keep_alive, request=request)
+        path_name, raw_path = candidate
+        found = self._inside(path_name)
+        if found is None:
+            return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+        path, info = found
+        if stat.S_ISDIR(info.st_mode):
+            if not raw_path.endswith(b"/"):
+                return self._redirect_to_directory(request, raw_path)
+            index = self._inside(os.path.join(path, "index.html"))
+            if index is None and self.listing:
+                return self._listing(request, path)
+            if index is None:
+                return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+            path, info = index
+        if not stat.S_ISREG(info.st_mode):
+            return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
+        media_type = content_type(path)
+        for coding in codings:
+            sibling = self._inside(path + SUFFIXES[coding])
+            if sibling is not None and stat.S_ISREG(sibling[1].st_mode):
+                return path_name, ChosenFile(*sibling, media_type, coding)
+        return path_name, ChosenFile(path, info, media_type)
+
+    def _candidate(self, target: bytes) -> tuple[str, bytes] | int:
+        """The path a target names under the root, before symlinks, and the target's path as
+        sent; or the error status."""
         if target.startswith(b"/"):
             raw_path = target.split(b"?", 1)[0].split(b"#", 1)[0]
         else:
@@ -214,21 +207,7 @@ class StaticSite:
         parts = [part for part in text.split("/") if part not in ("", ".")]
         if ".." in parts:
             return HTTPStatus.NOT_FOUND
-        return os.path.join(self.root, *parts)
-
-    def _resolve_candidate(self, candidate: str) -> tuple[str, os.stat_result] | int:
-        found = self._inside(candidate)
-        if found is None:
-            return HTTPStatus.NOT_FOUND
-        path, info = found
-        if stat.S_ISDIR(info.st_mode):
-            found = self._inside(os.path.join(path, "index.html"))
-            if found is None:
-                return HTTPStatus.NOT_FOUND
-            path, info = found
-        if not stat.S_ISREG(info.st_mode):
-            return HTTPStatus.NOT_FOUND
-        return path, info
+        return os.path.join(self.root, *parts), raw_path
 
     def _inside(self, candidate: str) -> tuple[str, os.stat_result] | None:
         real = os.path.realpath(candidate)
@@ -239,65 +218,74 @@ class StaticSite:
         except (OSError, ValueError):
             return None
 
-    # -- remembering whole-file answers ---------------------------------------------------
+    # -- answers that are not a file -----------------------------------------------------
 
-    def _remember(
-        self, request: Request, candidate: str, path: str, info: os.stat_result, plan: ResponsePlan
-    ) -> None:
-        if path not in (candidate, os.path.join(candidate, "index.html")):
-            return  # a symlink on the way: its target may change, so resolve it every time
-        if not path.startswith(self._root_prefix):
-            return
-        name = path[len(self._root_prefix) :]
-        parts = name.split(os.sep)
-        directories = [os.path.join(*parts[: depth + 1]) for depth in range(len(parts) - 1)]
-        head = plan.head
-        fields_start = head.index(b"\r\n", head.index(b"\r\nDate: ") + 2)
-        fields_end = len(head) - 2 - len(connection_header(plan.keep_alive, request.http_version))
-        if len(self._known) >= _PLAN_CACHE_ENTRIES:
-            self._known.clear()
-        self._known[request.target] = _KnownFile(
-            tuple(directories), name, _identity(info), head[fields_start:fields_end], plan.body
+    def _redirect_to_directory(self, request: Request, raw_path: bytes) -> ResponsePlan:
+        # The path as sent (still percent-encoded) with its slash, from one leading slash so
+        # that `//host` can never become a redirect to another site; the query is kept.
+        location = b"/" + raw_path.lstrip(b"/") + b"/"
+        _, question, query = request.target.partition(b"?")
+        if question and request.target.startswith(b"/"):
+            location += b"?" + query.split(b"#", 1)[0]
+        return self.error(
+            HTTPStatus.MOVED_PERMANENTLY,
+            keep_alive=request.keep_alive,
+            request=request,
+            extra=((b"Location", location),),
         )
 
-    def _known_response(self, request: Request, known: _KnownFile) -> ResponsePlan:
-        keep_alive = request.keep_alive
-        head = b"".join(
-            (
-                _OK_DATE,
-                http_date(),
-                known.fields,
-                connection_header(keep_alive, request.http_version),
-                b"\r\n",
-            )
+    def _listing(self, request: Request, directory: str) -> ResponsePlan:
+        found = listing.entries(directory, self._root_prefix, show_hidden=self.listing_hidden)
+        if listing.wants_json(request.header(b"accept")):
+            page, media_type = listing.json_listing(found), b"application/json"
+        else:
+            url_path = "/" + os.path.relpath(directory, self.root).replace(os.sep, "/") + "/"
+            url_path = "/" if url_path == "/./" else url_path
+            page, media_type = listing.html_listing(url_path, found), b"text/html; charset=utf-8"
+        headers = (
+            (b"Content-Type", media_type),
+            (b"Content-Length", b"%d" % len(page)),
+            (b"Vary", b"Accept"),
         )
-        body = known.body if request.method == "GET" else b""
-        return ResponsePlan(_OK, head, body, keep_alive)
+        body = b"" if request.method == "HEAD" else page
+        return ResponsePlan.render(
+            HTTPStatus.OK,
+            headers,
+            body,
+            keep_alive=request.keep_alive,
+            http_version=request.http_version,
+        )
 
     # -- building responses --------------------------------------------------------------
 
-    def _file_response(self, request: Request, path: str, info: os.stat_result) -> ResponsePlan:
+    def _file_response(self, request: Request, file: ChosenFile) -> ResponsePlan:
+        path, info = file.path, file.info
         size = info.st_size
         etag = b'"%x-%x"' % (info.st_mtime_ns, size)
         last_modified = formatdate(int(info.st_mtime), usegmt=True).encode("ascii")
-        validators = ((b"Last-Modified", last_modified), (b"ETag", etag))
+        validators: Headers = ((b"Last-Modified", last_modified), (b"ETag", etag))
+        if file.encoding is not None:
+            validators += (_VARY_ENCODING,)  # on the 304 too: it is the answer for one coding
+        keep_alive, version = request.keep_alive, request.http_version
 
-        if _not_modified(request, etag, int(info.st_mtime)):
-            head = response_head(
+        if not_modified(request, etag, int(info.st_mtime)):
+            return ResponsePlan.render(
                 HTTPStatus.NOT_MODIFIED,
                 validators,
-                keep_alive=request.keep_alive,
-                http_version=request.http_version,
+                b"",
+                keep_alive=keep_alive,
+                http_version=version,
             )
-            return ResponsePlan(HTTPStatus.NOT_MODIFIED, head, b"", request.keep_alive)
 
         status, start, length = HTTPStatus.OK, 0, size
-        headers = [(b"Content-Type", content_type(path))]
-        byte_range = _requested_range(request, size, etag, last_modified)
-        if byte_range == "unsatisfiable":
+        headers: list[tuple[bytes, bytes]] = [(b"Content-Type", file.media_type)]
+        if file.encoding is not None:
+            headers.append((b"Content-Encoding", file.encoding.encode("ascii")))
+        byte_range = requested_range(request, size, etag, last_modified)
+        if byte_range == UNSATISFIABLE:
             return self.error(
                 HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-                keep_alive=request.keep_alive,
+                keep_alive=keep_alive,
                 request=request,
                 extra=((b"Content-Range", b"bytes */%d" % size),),
             )
@@ -305,32 +293,25 @@ class StaticSite:
             start, end = byte_range
             status, length = HTTPStatus.PARTIAL_CONTENT, end - start + 1
             headers.append((b"Content-Range", b"bytes %d-%d/%d" % (start, end, size)))
-        headers += (
-            (b"Content-Length", b"%d" % length),
-            *validators,
-            (b"Accept-Ranges", b"bytes"),
-        )
-        head = response_head(
-            status, headers, keep_alive=request.keep_alive, http_version=request.http_version
-        )
+        headers += ((b"Content-Length", b"%d" % length), *validators, (b"Accept-Ranges", b"bytes"))
         if request.method == "HEAD" or length == 0:
             body: bytes | FileSlice = b""
         elif size <= self.inline_limit:
             content = self._read_small(path, info)
             if content is None:
-                return self.error(
-                    HTTPStatus.NOT_FOUND, keep_alive=request.keep_alive, request=request
-                )
+                return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
             body = content[start : start + length]
         else:
             body = FileSlice(path, start, length)
-        return ResponsePlan(status, head, body, request.keep_alive)
+        return ResponsePlan.render(
+            status, tuple(headers), body, keep_alive=keep_alive, http_version=version
+        )
 
     def _read_small(self, path: str, info: os.stat_result) -> bytes | None:
         cached = self._inline.get(path)
-        identity = (info.st_ino, info.st_mtime_ns, info.st_size)
-        if cached is not None and cached[:3] == identity:
-            return cached[3]
+        identity = file_identity(info)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
         try:
             with open(path, "rb") as file:
                 content = file.read(self.inline_limit + 1)
@@ -340,7 +321,7 @@ class StaticSite:
             return None
         if len(self._inline) >= _INLINE_CACHE_ENTRIES:
             self._inline.clear()
-        self._inline[path] = (*identity, content)
+        self._inline[path] = (identity, content)
         return content
 
     def error(
@@ -349,7 +330,7 @@ class StaticSite:
         *,
         keep_alive: bool,
         request: Request | None = None,
-        extra: tuple[tuple[bytes, bytes], ...] = (),
+        extra: Headers = (),
     ) -> ResponsePlan:
         page = error_page(status)
         keep_alive = keep_alive and status in _KEEP_ALIVE_ERRORS
@@ -359,68 +340,7 @@ class StaticSite:
             *extra,
         )
         version = request.http_version if request is not None else "1.1"
-        head = response_head(status, headers, keep_alive=keep_alive, http_version=version)
         body = b"" if request is not None and request.method == "HEAD" else page
-        return ResponsePlan(status, head, body, keep_alive)
-
-
-# Errors after which the connection is still in a known state; all others close it.
-_KEEP_ALIVE_ERRORS = frozenset(
-    {
-        HTTPStatus.NOT_FOUND,
-        HTTPStatus.METHOD_NOT_ALLOWED,
-        HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
-    }
-)
-
-
-def _not_modified(request: Request, etag: bytes, mtime: int) -> bool:
-    if_none_match = request.header(b"if-none-match")
-    if if_none_match is not None:
-        tags = {tag.strip().removeprefix(b"W/") for tag in if_none_match.split(b",")}
-        return b"*" in tags or etag in tags
-    if_modified_since = request.header(b"if-modified-since")
-    if if_modified_since is not None:
-        try:
-            since = parsedate_to_datetime(if_modified_since.decode("latin-1")).timestamp()
-        except (TypeError, ValueError, IndexError):
-            return False
-        return mtime <= since
-    return False
-
-
-def _requested_range(
-    request: Request, size: int, etag: bytes, last_modified: bytes
-) -> tuple[int, int] | str | None:
-    """(first, last) byte, "unsatisfiable", or None to send the whole file."""
-    header = request.header(b"range")
-    if header is None:
-        return None
-    if_range = request.header(b"if-range")
-    if if_range is not None and if_range.strip() not in (etag, last_modified):
-        return None
-    unit, _, spec = header.partition(b"=")
-    if unit.strip().lower() != b"bytes" or b"," in spec:
-        return None  # several ranges or another unit: the whole file is a valid answer
-    first_text, dash, last_text = spec.strip().partition(b"-")
-    if not dash:
-        return None
-    if not (first_text.isdigit() or not first_text) or not (last_text.isdigit() or not last_text):
-        return None
-    if first_text:
-        first = int(first_text)
-        if first >= size:
-            return "unsatisfiable"
-        last = int(last_text) if last_text else size - 1
-        if last < first:
-            return None
-    elif last_text:
-        suffix = int(last_text)
-        if suffix == 0:
-            return "unsatisfiable"
-        first, last = max(size - suffix, 0), size - 1
-    else:
-        return None
-    if first >= size:
-        return "unsatisfiable"
-    return first, min(last, size - 1)
+        return ResponsePlan.render(
+            status, headers, body, keep_alive=keep_alive, http_version=version
+        )

@@ -27,6 +27,7 @@ from parity_tests.clients import (
     is_closed_by_peer,
     recv_exactly,
     reset,
+    wait_until,
 )
 from parity_tests.harness import (
     READY_LINE,
@@ -35,7 +36,6 @@ from parity_tests.harness import (
     ServerProcess,
     assert_clean_stop,
     start_server,
-    wait_until,
 )
 
 MODELS = ["classic.forking", "classic.threads", "classic.gevent_server"]
@@ -130,6 +130,7 @@ def start_module(
         proc.communicate()
         raise AssertionError(f"{module} printed nothing within {START_TIMEOUT}s")
     return proc, proc.stdout.readline()
+
 
 def finish(proc: subprocess.Popen[str], signum: int | None = signal.SIGTERM) -> tuple[int, str]:
     if signum is not None and proc.poll() is None:

@@ -1,5 +1,6 @@
-"""The readiness family (§4 non-blocking, §5a/§5b select, §6 epoll): their shared outbox, and
-the course bugs each one fixes, each shown by a case the course's listing got wrong."""
+"""The readiness family (§4 non-blocking, §5a/§5b select, §6 epoll): the course bugs each one
+fixes, each shown by a case the course's listing got wrong. Their shared outbox is tested in
+test_outbox.py, §4's client in test_nonblocking_client.py."""
 
 from __future__ import annotations
 
@@ -13,23 +14,23 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from classic.outbox import FILE_CHUNK, HIGH_WATER, Outbox
-from parity_tests.clients import connect, echo_roundtrip, is_closed_by_peer, recv_exactly
+from parity_tests.clients import (
+    connect,
+    echo_roundtrip,
+    is_closed_by_peer,
+    recv_exactly,
+    wait_until,
+)
 from parity_tests.harness import (
     READY_LINE,
     ServerProcess,
-    assert_clean_stop,
     server_command,
     start_server,
-    wait_until,
 )
-from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileChanged, StaticSite
 
 READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
     ("classic.nonblocking", {}),
@@ -38,8 +39,9 @@ READINESS_MODELS: list[tuple[str, dict[str, str]]] = [
     ("classic.epoll_server", {"trigger": "edge"}),
     ("classic.epoll_server", {"trigger": "level"}),
 ]
-MODEL_IDS = [name + "".join(f"[{v}]" for v in options.values()) for name, options in
-             READINESS_MODELS]
+MODEL_IDS = [
+    name + "".join(f"[{v}]" for v in options.values()) for name, options in READINESS_MODELS
+]
 
 
 def ready_port(ready_line: str) -> int:
@@ -54,130 +56,6 @@ def server_pid(server: ServerProcess) -> int:
 
 def open_descriptor_count(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
-
-
-@pytest.fixture
-def stopped_cleanly() -> Iterator[list[ServerProcess]]:
-    """Servers appended here are stopped at the end and must exit 0 without a traceback."""
-    servers: list[ServerProcess] = []
-    yield servers
-    for server in servers:
-        assert_clean_stop(server)
-
-
-# -- the outbox ----------------------------------------------------------------------------
-
-
-def nonblocking_pair(buffer_size: int = 4096) -> tuple[socket.socket, socket.socket]:
-    ours, theirs = socket.socketpair()
-    ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, buffer_size)
-    ours.setblocking(False)
-    theirs.settimeout(5)
-    return ours, theirs
-
-
-def drain(outbox: Outbox, ours: socket.socket, theirs: socket.socket, limit: int) -> bytes:
-    """Flush and read alternately until the outbox is empty; everything that came out."""
-    received = bytearray()
-    for _ in range(100_000):
-        outbox.flush(ours)
-        if outbox.empty:
-            break
-        received += theirs.recv(1 << 20)
-        assert len(received) <= limit
-    theirs.setblocking(False)
-    try:
-        while chunk := theirs.recv(1 << 20):
-            received += chunk
-    except BlockingIOError:
-        pass
-    return bytes(received)
-
-
-def test_outbox_keeps_what_a_partial_send_left() -> None:
-    ours, theirs = nonblocking_pair()
-    with ours, theirs:
-        payload = os.urandom(1_000_000)
-        outbox = Outbox()
-        outbox.put(payload)
-        sent = outbox.flush(ours)
-        assert 0 < sent < len(payload)  # the course's single send() stopped here
-        assert outbox.backlog == len(payload) - sent
-        assert drain(outbox, ours, theirs, len(payload)) == payload
-        assert outbox.backlog == 0
-
-
-def test_outbox_delivers_every_byte_in_order() -> None:
-    ours, theirs = nonblocking_pair()
-    with ours, theirs:
-        parts = [os.urandom(size) for size in (1, 70_000, 3, 250_000, 17)]
-        outbox = Outbox()
-        for part in parts:
-            outbox.put(part)
-        assert drain(outbox, ours, theirs, sum(map(len, parts))) == b"".join(parts)
-
-
-def plan_for(site: StaticSite, raw: bytes):  # type: ignore[no-untyped-def]
-    conn = HTTPConnection()
-    conn.receive_data(raw)
-    (event,) = list(conn.events())
-    return site.respond(event)
-
-
-def test_outbox_reads_a_large_file_lazily_in_chunks(tmp_path: Path) -> None:
-    content = os.urandom(3 * 1024 * 1024)
-    (tmp_path / "big.bin").write_bytes(content)
-    plan = plan_for(StaticSite(tmp_path), b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-    ours, theirs = nonblocking_pair()
-    with ours, theirs:
-        outbox = Outbox()
-        outbox.put_plan(plan)
-        assert outbox.backlog == len(plan.head) + len(content)
-        outbox.flush(ours)
-        # The socket took a little; at most one chunk of the file is in memory.
-        assert outbox.buffered <= FILE_CHUNK
-        received = drain(outbox, ours, theirs, len(plan.head) + len(content))
-    assert received == plan.head + content
-
-
-def test_outbox_closes_after_a_response_that_ends_the_connection(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_bytes(b"hello")
-    site = StaticSite(tmp_path)
-    keep = plan_for(site, b"GET /a.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-    close = plan_for(site, b"GET /a.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    ours, theirs = nonblocking_pair()
-    with ours, theirs:
-        outbox = Outbox()
-        outbox.put_plan(keep)
-        assert outbox.wants_input and not outbox.closing
-        outbox.put_plan(close)
-        assert not outbox.wants_input and not outbox.finished
-        outbox.flush(ours)
-        assert outbox.finished
-
-
-def test_outbox_stops_input_above_the_high_water_mark() -> None:
-    outbox = Outbox()
-    outbox.put(b"x" * HIGH_WATER)
-    assert outbox.wants_input
-    outbox.put(b"x")
-    assert not outbox.wants_input
-
-
-@pytest.mark.parametrize("change", ["truncate", "delete"])
-def test_outbox_reports_a_file_that_changed_under_it(tmp_path: Path, change: str) -> None:
-    path = tmp_path / "big.bin"
-    path.write_bytes(os.urandom(1024 * 1024))
-    plan = plan_for(StaticSite(tmp_path), b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-    if change == "truncate":
-        path.write_bytes(b"short")
-    else:
-        path.unlink()
-    ours, theirs = nonblocking_pair(1 << 20)
-    with ours, theirs, pytest.raises(FileChanged):
-        outbox = Outbox()
-        outbox.put_plan(plan)
-        drain(outbox, ours, theirs, 4 << 20)
 
 
 # -- every model of the family ---------------------------------------------------------------
@@ -284,7 +162,9 @@ def test_epoll_fifty_connections_in_one_burst(epoll_server: ServerProcess) -> No
 def test_epoll_rejects_an_unknown_trigger() -> None:
     result = subprocess.run(
         server_command("echo", "classic.epoll_server", {"trigger": "sideways"}),
-        capture_output=True, timeout=30, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
     )
     assert result.returncode == 2
     assert b"Traceback" not in result.stderr
@@ -313,7 +193,10 @@ def test_select_writelist_closes_a_socket_in_the_exceptional_list(
 def start_select_echo(stdin: int | None, **popen: object) -> tuple[subprocess.Popen[bytes], int]:
     proc = subprocess.Popen(
         server_command("echo", "classic.select_echo"),
-        stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,  # type: ignore[call-overload]
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **popen,  # type: ignore[call-overload]
     )
     assert proc.stdout is not None
     ready_line = proc.stdout.readline().decode()
@@ -423,71 +306,6 @@ def test_select_echo_sendall_delivers_everything_to_a_slow_reader(
     assert echoed == [flood]
 
 
-# -- §4's client ---------------------------------------------------------------------------------
-
-
-def run_client(port: int, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "classic.nonblocking_client", "--port", str(port), *args],
-        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
-    )
-
-
-def test_nonblocking_client_checks_every_echo(stopped_cleanly: list[ServerProcess]) -> None:
-    server = start_server("echo", "classic.nonblocking")
-    stopped_cleanly.append(server)
-    result = run_client(server.port, "--connections", "100", "--rounds", "5")
-    assert result.returncode == 0, result.stderr
-    assert "100 connections x 5 rounds: 500 echoes, all correct" in result.stdout
-
-
-def test_nonblocking_client_fails_on_a_wrong_echo() -> None:
-    """Against a server that answers in upper case, every echo is wrong: exit 1."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def shouting_server() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            threading.Thread(target=_shout, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=shouting_server, daemon=True)
-    thread.start()
-    try:
-        result = run_client(listener.getsockname()[1], "--connections", "3", "--rounds", "2")
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
-    assert result.returncode == 1
-    assert "6 echoes, 6 wrong" in result.stdout
-    assert "expected b'connection 0 round 0\\n'" in result.stderr
-
-
-def _shout(conn: socket.socket) -> None:
-    with conn:
-        conn.settimeout(10)
-        try:
-            while data := conn.recv(1024):
-                conn.sendall(data.upper())
-        except OSError:
-            pass
-
-
-def test_nonblocking_client_reports_a_refused_connection_in_one_line() -> None:
-    with socket.socket() as unused:
-        unused.bind(("127.0.0.1", 0))
-        port = unused.getsockname()[1]
-    result = run_client(port, "--connections", "2")
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1
-    assert "cannot connect" in result.stderr
-
-
 # -- out of descriptors ----------------------------------------------------------------------
 
 LOW_FD_LIMIT = 40
@@ -506,8 +324,11 @@ def test_out_of_descriptors_pauses_accepting_and_recovers(
     stdout_path, stderr_path = tmp_path / "out", tmp_path / "err"
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         proc = subprocess.Popen(
-            server_command("echo", model, options), stdout=out, stderr=err,
-            stdin=subprocess.DEVNULL, preexec_fn=_low_fd_limit,
+            server_command("echo", model, options),
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=_low_fd_limit,
         )
     clients: list[socket.socket] = []
     try:

@@ -6,16 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.download.server_process import FixtureServer, start
+from tests.download.server_process import FixtureServer, running
 
 
 @pytest.fixture(scope="session")
 def fixture_server() -> Iterator[FixtureServer]:
-    server = start()
-    try:
+    with running() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -6,9 +6,12 @@ closes or it is killed. Written on raw asyncio streams (not on any code of
 the project) so that it can misbehave on purpose, byte by byte.
 
 Paths (the last segment is the file name the downloader should use):
-  /files/NAME?size=N             N deterministic bytes (`content(NAME, N)`), keep-alive
+  /files/NAME?size=N             N deterministic bytes (`content(NAME, N)`), keep-alive; with
+                                 an ETag ("NAME-N-V", V from &version=V) and a Last-Modified,
+                                 answering Range (with If-Range) by 206 unless &ranges=no, and
+                                 If-Modified-Since / If-None-Match by 304
   /chunked/NAME?size=N           the same bytes, chunked, no Content-Length
-  /slow/NAME?size=N&pieces=K&delay=D   the body in K pieces, D seconds apart
+  /slow/NAME?size=N&pieces=K&delay=D   the body in K pieces, D seconds apart (ranges as /files)
   /status/CODE/NAME              that status, a short body
   /flaky/TOKEN/NAME?size=N&fail=F      500 for the first F requests of TOKEN, then the file
   /reset/NAME?size=N             the head and half the body, then a TCP reset
@@ -18,7 +21,8 @@ Paths (the last segment is the file name the downloader should use):
                                  ending at /files/NAME
   /loop/NAME                     redirects forever (A -> B -> A)
   /redirect-scheme/NAME          redirects to ftp://
-  /_stats                        JSON: max_in_flight, in_flight, requests (per path), count
+  /_stats                        JSON: max_in_flight, in_flight, requests (per path), count,
+                                 sent (body bytes written, per path), ranges (per path)
   /_reset                        clears the statistics and the flaky counters
 """
 
@@ -37,6 +41,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 HEAD_LIMIT = 16 * 1024
+LAST_MODIFIED = "Tue, 01 Dec 2026 12:00:00 GMT"
 
 
 def content(name: str, size: int) -> bytes:
@@ -53,6 +58,8 @@ class Stats:
         self.max_in_flight = 0
         self.requests: Counter[str] = Counter()
         self.flaky: Counter[str] = Counter()
+        self.sent: Counter[str] = Counter()
+        self.ranges: dict[str, list[str]] = {}
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -60,6 +67,8 @@ class Stats:
             "max_in_flight": self.max_in_flight,
             "requests": dict(self.requests),
             "count": sum(self.requests.values()),
+            "sent": dict(self.sent),
+            "ranges": self.ranges,
         }
 
 
@@ -79,15 +88,42 @@ def abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+def ranged(
+    path: str, name: str, size: int, query: dict[str, str], request: dict[str, str]
+) -> tuple[int, str, dict[str, str], int]:
+    """Status, reason, headers and first byte of a /files or /slow response, as a server
+    with validators and byte ranges answers the request's conditional headers."""
+    etag = f'"{name}-{size}-{query.get("version", "1")}"'
+    validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+    if request.get("if-none-match") == etag or request.get("if-modified-since") == LAST_MODIFIED:
+        return 304, "Not Modified", validators, size
+    wanted = request.get("range", "")
+    if wanted and query.get("ranges") != "no":
+        STATS.ranges.setdefault(path, []).append(wanted)
+        if_range = request.get("if-range")
+        start_text = wanted.removeprefix("bytes=").partition("-")[0]
+        if if_range in (None, etag, LAST_MODIFIED) and start_text.isdigit():
+            start = int(start_text)
+            if start >= size:
+                return 416, "Range Not Satisfiable", {"Content-Range": f"bytes */{size}"}, size
+            span = {"Content-Range": f"bytes {start}-{size - 1}/{size}"}
+            return 206, "Partial Content", {**validators, **span}, start
+    return 200, "OK", validators, 0
+
+
 async def respond(
-    path: str, query: dict[str, str], host: str,
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+    path: str,
+    query: dict[str, str],
+    request: dict[str, str],
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
 ) -> bool:
     """Write one response; returns False when the connection must not be reused."""
     parts = [unquote(part) for part in path.strip("/").split("/")]
     kind, name = parts[0], parts[-1]
     size = int(query.get("size", "1000"))
     body = content(name, size)
+    host = request.get("host", "")
 
     if kind == "_stats":
         data = json.dumps(STATS.as_json()).encode()
@@ -98,7 +134,10 @@ async def respond(
         writer.write(head(204, "No Content", {"Content-Length": "0"}))
         return True
     if kind == "files":
-        writer.write(head(200, "OK", {"Content-Length": str(size)}) + body)
+        status, reason, headers, start = ranged(path, name, size, query, request)
+        length = {"Content-Length": str(size - start)}
+        writer.write(head(status, reason, {**headers, **length}) + body[start:])
+        STATS.sent[path] += size - start
         return True
     if kind == "chunked":
         writer.write(head(200, "OK", {"Transfer-Encoding": "chunked"}))
@@ -110,15 +149,17 @@ async def respond(
     if kind == "slow":
         pieces = max(1, int(query.get("pieces", "10")))
         delay = float(query.get("delay", "0.05"))
-        writer.write(head(200, "OK", {"Content-Length": str(size)}))
+        status, reason, headers, first = ranged(path, name, size, query, request)
+        writer.write(head(status, reason, {**headers, "Content-Length": str(size - first)}))
         step = -(-size // pieces)
-        for start in range(0, size, step):
-            if start:
+        for start in range(first, size, step):
+            if start > first:
                 # Pauses only between pieces: once the last byte is out, the client is done
                 # and this request must no longer count as in flight.
                 await asyncio.sleep(delay)
             writer.write(body[start : start + step])
             await writer.drain()
+            STATS.sent[path] += len(body[start : start + step])
         return True
     if kind == "status":
         code = int(parts[1])
@@ -168,12 +209,14 @@ async def respond(
         return True
     if kind == "loop":
         other = "b" if parts[1] == "a" else "a"
-        writer.write(head(302, "Found", {"Location": f"/loop/{other}/{name}",
-                                         "Content-Length": "0"}))
+        writer.write(
+            head(302, "Found", {"Location": f"/loop/{other}/{name}", "Content-Length": "0"})
+        )
         return True
     if kind == "redirect-scheme":
-        writer.write(head(302, "Found", {"Location": f"ftp://{host}/{name}",
-                                         "Content-Length": "0"}))
+        writer.write(
+            head(302, "Found", {"Location": f"ftp://{host}/{name}", "Content-Length": "0"})
+        )
         return True
     data = b"not found\n"
     writer.write(head(404, "Not Found", {"Content-Length": str(len(data))}) + data)
@@ -201,7 +244,7 @@ async def serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamW
                 STATS.in_flight += 1
                 STATS.max_in_flight = max(STATS.max_in_flight, STATS.in_flight)
             try:
-                keep = await respond(split.path, query, headers.get("host", ""), reader, writer)
+                keep = await respond(split.path, query, headers, reader, writer)
                 if keep:
                     await writer.drain()
             finally:
@@ -223,8 +266,9 @@ async def main(host: str, tls: bool) -> None:
         here = Path(__file__).resolve().parent
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(here / "tls-cert.pem", here / "tls-key.pem")
-    server = await asyncio.start_server(serve_connection, host, 0, limit=HEAD_LIMIT,
-                                        backlog=1024, ssl=context)
+    server = await asyncio.start_server(
+        serve_connection, host, 0, limit=HEAD_LIMIT, backlog=1024, ssl=context
+    )
     port = server.sockets[0].getsockname()[1]
     print(f"port {port}", flush=True)
     loop = asyncio.get_running_loop()

@@ -5,12 +5,15 @@ Shared by `tests/download/` and `parity_tests/test_download.py`.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
 import ssl
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from tests.download.fixture_server import content
 SERVER_SCRIPT = Path(__file__).with_name("fixture_server.py")
 START_TIMEOUT = 20.0
 
-__all__ = ["TLS_CERT", "FixtureServer", "content", "start"]
+__all__ = ["TLS_CERT", "FixtureServer", "content", "default_signals", "running", "start"]
 
 
 # The certificate the TLS fixture server presents; a client trusts it with SSL_CERT_FILE.
@@ -64,7 +67,9 @@ class FixtureServer:
 def start(*, tls: bool = False) -> FixtureServer:
     proc = subprocess.Popen(
         [sys.executable, str(SERVER_SCRIPT), *(["--tls"] if tls else [])],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + START_TIMEOUT
@@ -73,3 +78,20 @@ def start(*, tls: bool = False) -> FixtureServer:
         proc.kill()
         raise AssertionError(f"fixture server did not start: {line!r}")
     return FixtureServer(proc, int(line.split()[1]), tls=tls)
+
+
+@contextlib.contextmanager
+def running(*, tls: bool = False) -> Iterator[FixtureServer]:
+    """The fixture server for the length of a `with` block."""
+    server = start(tls=tls)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def default_signals() -> None:
+    """`preexec_fn` of a child a test signals: SIGINT and SIGTERM as Python expects them,
+    even when the suite was started from a background shell (which ignores SIGINT)."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_DFL)

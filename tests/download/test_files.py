@@ -1,4 +1,8 @@
-"""rosetta.download_files: NAME.part, the length check, the rename, and nothing partial left."""
+"""rosetta.download.files: NAME.part, the length check, the rename, and nothing partial left.
+
+`finish` below is what every driver does at the clean end of a body: the protocol decides
+whether it is complete, the part file is committed, and the fetch records the result.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rosetta import download_files
-from rosetta.download_files import LocalError, PartFile, prepare_directory
-from rosetta.protocol import download as protocol
-from rosetta.protocol.download import Fetch, GiveUp, Job, RetryPolicy
+from rosetta.download import files
+from rosetta.download.files import LocalError, PartFile, prepare_directory
+from rosetta.protocol.download import Fetch, GiveUp, Job, Kind, RetryPolicy, Step
 
 NO_RETRY = RetryPolicy(retries=0)
 
@@ -21,14 +24,30 @@ def fetch_for(name: str, content_length: str | None) -> Fetch:
     return fetch
 
 
+def part_for(directory: Path, fetch: Fetch) -> PartFile:
+    return PartFile(directory, fetch.job)
+
+
+def finish(fetch: Fetch, part: PartFile) -> Step | None:
+    step = fetch.on_body_end(part.received)
+    if step is not None:
+        return step  # short of Content-Length: never committed
+    try:
+        saved = part.commit()
+    except LocalError as error:
+        return fetch.on_error(Kind.LOCAL, str(error))
+    fetch.on_saved(*saved)
+    return None
+
+
 def test_a_complete_body_is_renamed_into_place(tmp_path: Path) -> None:
     fetch = fetch_for("a.bin", "6")
-    with PartFile(tmp_path, fetch) as part:
+    with part_for(tmp_path, fetch) as part:
         part.write(b"abc")
         assert (tmp_path / "a.bin.part").read_bytes() == b"abc"
         assert not (tmp_path / "a.bin").exists()
         part.write(b"def")
-        assert part.finish() is None
+        assert finish(fetch, part) is None
     assert [path.name for path in tmp_path.iterdir()] == ["a.bin"]
     assert (tmp_path / "a.bin").read_bytes() == b"abcdef"
     assert fetch.result is not None and fetch.result.ok
@@ -37,16 +56,16 @@ def test_a_complete_body_is_renamed_into_place(tmp_path: Path) -> None:
 
 def test_a_short_body_leaves_neither_file_nor_part(tmp_path: Path) -> None:
     fetch = fetch_for("a.bin", "10")
-    with PartFile(tmp_path, fetch) as part:
+    with part_for(tmp_path, fetch) as part:
         part.write(b"abc")
-        assert isinstance(part.finish(), GiveUp)
+        assert isinstance(finish(fetch, part), GiveUp)
     assert list(tmp_path.iterdir()) == []
-    assert fetch.result is not None and fetch.result.kind == protocol.INCOMPLETE
+    assert fetch.result is not None and fetch.result.kind == Kind.INCOMPLETE
 
 
 @pytest.mark.parametrize("error", [ConnectionResetError, KeyboardInterrupt, SystemExit])
 def test_any_way_out_removes_the_part(tmp_path: Path, error: type[BaseException]) -> None:
-    with pytest.raises(error), PartFile(tmp_path, fetch_for("a.bin", None)) as part:
+    with pytest.raises(error), part_for(tmp_path, fetch_for("a.bin", None)) as part:
         part.write(b"abc")
         raise error
     assert list(tmp_path.iterdir()) == []
@@ -54,11 +73,12 @@ def test_any_way_out_removes_the_part(tmp_path: Path, error: type[BaseException]
 
 def test_an_existing_file_is_never_replaced_by_a_partial_one(tmp_path: Path) -> None:
     (tmp_path / "a.bin").write_bytes(b"the old, complete file")
-    with PartFile(tmp_path, fetch_for("a.bin", "100")) as part:
+    fetch = fetch_for("a.bin", "100")
+    with part_for(tmp_path, fetch) as part:
         part.write(b"half")
-        part.finish()
+        finish(fetch, part)
     assert (tmp_path / "a.bin").read_bytes() == b"the old, complete file"
-    with pytest.raises(ConnectionError), PartFile(tmp_path, fetch_for("a.bin", None)) as part:
+    with pytest.raises(ConnectionError), part_for(tmp_path, fetch_for("a.bin", None)) as part:
         part.write(b"half")
         raise ConnectionError
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.bin"]
@@ -67,9 +87,10 @@ def test_an_existing_file_is_never_replaced_by_a_partial_one(tmp_path: Path) -> 
 
 def test_an_existing_file_is_replaced_by_a_complete_one(tmp_path: Path) -> None:
     (tmp_path / "a.bin").write_bytes(b"old")
-    with PartFile(tmp_path, fetch_for("a.bin", "3")) as part:
+    fetch = fetch_for("a.bin", "3")
+    with part_for(tmp_path, fetch) as part:
         part.write(b"new")
-        assert part.finish() is None
+        assert finish(fetch, part) is None
     assert (tmp_path / "a.bin").read_bytes() == b"new"
 
 
@@ -81,9 +102,10 @@ def test_a_stale_part_or_a_planted_symlink_is_replaced_not_followed(tmp_path: Pa
     (out / "a.bin.part").symlink_to(victim)
     (out / "b.bin.part").write_bytes(b"left by a killed run")
     for name in ("a.bin", "b.bin"):
-        with PartFile(out, fetch_for(name, "3")) as part:
+        fetch = fetch_for(name, "3")
+        with part_for(out, fetch) as part:
             part.write(b"new")
-            assert part.finish() is None
+            assert finish(fetch, part) is None
         assert (out / name).read_bytes() == b"new"
         assert not (out / name).is_symlink()
     assert victim.read_bytes() == b"keep me"
@@ -93,21 +115,22 @@ def test_a_stale_part_or_a_planted_symlink_is_replaced_not_followed(tmp_path: Pa
 def test_a_directory_in_the_way_is_a_local_failure(tmp_path: Path) -> None:
     (tmp_path / "a.bin").mkdir()
     fetch = fetch_for("a.bin", "3")
-    with PartFile(tmp_path, fetch) as part:
+    with part_for(tmp_path, fetch) as part:
         part.write(b"abc")
-        assert isinstance(part.finish(), GiveUp)
-    assert fetch.result is not None and fetch.result.kind == protocol.LOCAL
+        assert isinstance(finish(fetch, part), GiveUp)
+    assert fetch.result is not None and fetch.result.kind == Kind.LOCAL
     assert "cannot rename to a.bin" in fetch.result.detail
     assert sorted(path.name for path in tmp_path.iterdir()) == ["a.bin"]
 
 
 def test_discard_all_removes_parts_still_open(tmp_path: Path) -> None:
-    part = PartFile(tmp_path, fetch_for("a.bin", None))
+    fetch = fetch_for("a.bin", None)
+    part = part_for(tmp_path, fetch)
     part.__enter__()
     part.write(b"abc")
-    assert download_files.discard_all() == [tmp_path / "a.bin.part"]
+    assert files.discard_all() == [tmp_path / "a.bin.part"]
     assert list(tmp_path.iterdir()) == []
-    assert part.finish() is not None  # the rename finds nothing: a local failure, no file
+    assert finish(fetch, part) is not None  # the rename finds nothing: a local failure, no file
     part.__exit__(None, None, None)
     assert list(tmp_path.iterdir()) == []
 

@@ -1,4 +1,4 @@
-"""rosetta.protocol.download on its own: URLs, names, the plan, retries, redirects, summary."""
+"""rosetta.protocol.download on its own: URLs, names, the plan, retries, redirects."""
 
 from __future__ import annotations
 
@@ -8,95 +8,117 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rosetta.download.settings import read_url_list
 from rosetta.protocol import download as protocol
+from rosetta.protocol import names
 from rosetta.protocol.download import (
-    BadURL,
     Fetch,
     FollowRedirect,
     GiveUp,
     Job,
+    Kind,
     ReadBody,
     Result,
     RetryAfter,
     RetryPolicy,
-    Summary,
 )
+from rosetta.protocol.names import BadURL
 
 
-@pytest.mark.parametrize("url", [
-    "http://example.test/a.bin",
-    "https://example.test:8443/dir/",
-    "HTTP://EXAMPLE.test/x",
-    "http://127.0.0.1:7890/",
-    "http://[::1]:7890/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.test/a.bin",
+        "https://example.test:8443/dir/",
+        "HTTP://EXAMPLE.test/x",
+        "http://127.0.0.1:7890/",
+        "http://[::1]:7890/x",
+    ],
+)
 def test_fetchable_urls_pass(url: str) -> None:
-    assert protocol.check_url(url) == url
+    assert names.check_url(url) == url
 
 
-@pytest.mark.parametrize(("url", "why"), [
-    ("ftp://example.test/a", "scheme"),
-    ("file:///etc/passwd", "scheme"),
-    ("example.test/a", "scheme"),
-    ("javascript:alert(1)", "scheme"),
-    ("http:///nohost", "no host"),
-    ("http://example.test:99999/", "not a valid URL"),
-    ("http://example.test:0/", "port 0"),
-    ("http://example.test/a b", "spaces"),
-    ("http://example.test/a\x00b", "control"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("ftp://example.test/a", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("example.test/a", "scheme"),
+        ("javascript:alert(1)", "scheme"),
+        ("http:///nohost", "no host"),
+        ("http://example.test:99999/", "not a valid URL"),
+        ("http://example.test:0/", "port 0"),
+        ("http://example.test/a b", "spaces"),
+        ("http://example.test/a\x00b", "control"),
+        ("", "empty"),
+    ],
+)
 def test_unfetchable_urls_are_refused_with_a_reason(url: str, why: str) -> None:
     with pytest.raises(BadURL, match=why):
-        protocol.check_url(url)
+        names.check_url(url)
 
 
 def test_non_ascii_urls_are_made_wire_safe() -> None:
-    assert protocol.check_url("http://bücher.test/café") == "http://xn--bcher-kva.test/caf%C3%A9"
-    assert protocol.check_url("http://h.test/caf%C3%A9") == "http://h.test/caf%C3%A9"
+    assert names.check_url("http://bücher.test/café") == "http://xn--bcher-kva.test/caf%C3%A9"
+    assert names.check_url("http://h.test/caf%C3%A9") == "http://h.test/caf%C3%A9"
 
 
 def test_url_list_skips_comments_and_blanks_and_names_the_bad_line() -> None:
     text = "# a list\n\nhttp://h.test/a\n   \n  http://h.test/b  \n"
-    assert protocol.read_url_list(text) == ["http://h.test/a", "http://h.test/b"]
+    assert read_url_list(text) == ["http://h.test/a", "http://h.test/b"]
     with pytest.raises(BadURL, match=r"^urls.txt:3: unsupported URL scheme"):
-        protocol.read_url_list("http://h.test/a\n# fine\nftp://h.test/b\n", "urls.txt")
+        read_url_list("http://h.test/a\n# fine\nftp://h.test/b\n", "urls.txt")
 
 
-@pytest.mark.parametrize(("url", "name"), [
-    ("http://h.test/a.bin", "a.bin"),
-    ("http://h.test/dir/file.tar.gz?x=1#frag", "file.tar.gz"),
-    ("http://h.test/", "index.html"),
-    ("http://h.test", "index.html"),
-    ("http://h.test/..", "index.html"),
-    ("http://h.test/%2e%2e", "index.html"),
-    ("http://h.test/x/..%2F..%2Fetc%2Fpasswd", "_.._etc_passwd"),
-    ("http://h.test/%2Fetc%2Fpasswd", "_etc_passwd"),
-    ("http://h.test/a%5Cb", "a_b"),
-    ("http://h.test/caf%C3%A9.txt", "café.txt"),
-    ("http://h.test/.bashrc", "bashrc"),
-    ("http://h.test/a%0Ab%1B%7F.txt", "a_b__.txt"),
-    ("http://h.test/%E2%80%AEtxt.exe", "_txt.exe"),  # right-to-left override
-    ("http://h.test/%FF.bin", "\ufffd.bin"),
-])
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("http://h.test/a.bin", "a.bin"),
+        ("http://h.test/dir/file.tar.gz?x=1#frag", "file.tar.gz"),
+        ("http://h.test/", "index.html"),
+        ("http://h.test", "index.html"),
+        ("http://h.test/..", "index.html"),
+        ("http://h.test/%2e%2e", "index.html"),
+        ("http://h.test/x/..%2F..%2Fetc%2Fpasswd", "_.._etc_passwd"),
+        ("http://h.test/%2Fetc%2Fpasswd", "_etc_passwd"),
+        ("http://h.test/a%5Cb", "a_b"),
+        ("http://h.test/caf%C3%A9.txt", "café.txt"),
+        ("http://h.test/.bashrc", "bashrc"),
+        ("http://h.test/a%0Ab%1B%7F.txt", "a_b__.txt"),
+        ("http://h.test/%E2%80%AEtxt.exe", "_txt.exe"),  # right-to-left override
+        ("http://h.test/%FF.bin", "\ufffd.bin"),
+    ],
+)
 def test_names_from_urls_are_sanitised(url: str, name: str) -> None:
-    assert protocol.name_from_url(url) == name
+    assert names.name_from_url(url) == name
 
 
 def test_long_names_are_shortened_keeping_the_extension() -> None:
-    name = protocol.name_from_url("http://h.test/" + "é" * 300 + ".txt")
-    assert len(name.encode()) <= protocol.MAX_NAME_BYTES
+    name = names.name_from_url("http://h.test/" + "é" * 300 + ".txt")
+    assert len(name.encode()) <= names.MAX_NAME_BYTES
     assert name.endswith(".txt")
     assert name.startswith("é")
 
 
 def test_plan_de_duplicates_names_and_parts() -> None:
-    jobs = protocol.plan([
-        "http://h.test/a.txt", "http://h.test/b/a.txt", "http://h.test/a.txt",
-        "http://h.test/a.txt.part", "http://h.test/c", "http://h.test/c.part",
-    ])
+    jobs = protocol.plan(
+        [
+            "http://h.test/a.txt",
+            "http://h.test/b/a.txt",
+            "http://h.test/a.txt",
+            "http://h.test/a.txt.part",
+            "http://h.test/c",
+            "http://h.test/c.part",
+        ]
+    )
     assert [job.name for job in jobs] == [
-        "a.txt", "a-1.txt", "a-2.txt", "a.txt-1.part", "c", "c-1.part",
+        "a.txt",
+        "a-1.txt",
+        "a-2.txt",
+        "a.txt-1.part",
+        "c",
+        "c-1.part",
     ]
     assert [job.index for job in jobs] == list(range(6))
     assert jobs[0].part_name == "a.txt.part"
@@ -123,11 +145,16 @@ def test_planned_names_are_always_safe_and_distinct(paths: list[str]) -> None:
 def test_retry_policy_schedule_and_kinds() -> None:
     policy = RetryPolicy(retries=6, backoff=0.5, max_backoff=8)
     assert policy.schedule() == [0.5, 1, 2, 4, 8, 8]
-    for kind in (protocol.CONNECTION, protocol.TIMEOUT, protocol.INCOMPLETE,
-                 protocol.SERVER_ERROR):
+    for kind in (Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE, Kind.SERVER_ERROR):
         assert policy.retryable(kind)
-    for kind in (protocol.CLIENT_ERROR, protocol.TLS, protocol.TOO_MANY_REDIRECTS,
-                 protocol.BAD_REDIRECT, protocol.LOCAL, protocol.CANCELLED):
+    for kind in (
+        Kind.CLIENT_ERROR,
+        Kind.TLS,
+        Kind.TOO_MANY_REDIRECTS,
+        Kind.BAD_REDIRECT,
+        Kind.LOCAL,
+        Kind.CANCELLED,
+    ):
         assert not policy.retryable(kind)
 
 
@@ -139,8 +166,17 @@ def test_a_clean_response_is_read_and_saved() -> None:
     assert fetch.on_response(200, None, "10") == ReadBody(10)
     assert fetch.on_body_end(10) is None
     fetch.on_saved(10, "ab")
-    assert fetch.result == Result(url=JOB.url, name="a.bin", ok=True, status=200, bytes=10,
-                                  attempts=1, final_url=JOB.url, sha256="ab")
+    assert fetch.result == Result(
+        url=JOB.url,
+        name="a.bin",
+        ok=True,
+        status=200,
+        bytes=10,
+        attempts=1,
+        final_url=JOB.url,
+        sha256="ab",
+        outcome="saved",
+    )
 
 
 def test_without_content_length_any_length_is_complete() -> None:
@@ -156,7 +192,9 @@ def test_4xx_is_final_at_once() -> None:
     assert isinstance(step, GiveUp)
     assert fetch.result is not None
     assert (fetch.result.ok, fetch.result.kind, fetch.result.attempts) == (
-        False, protocol.CLIENT_ERROR, 1
+        False,
+        Kind.CLIENT_ERROR,
+        1,
     )
     assert fetch.result.detail == "HTTP 404 Not Found"
 
@@ -181,22 +219,23 @@ def test_short_body_is_incomplete_and_retried() -> None:
     fetch.on_response(200, None, "100")
     assert isinstance(fetch.on_body_end(40), GiveUp)
     assert fetch.result is not None
-    assert fetch.result.kind == protocol.INCOMPLETE
+    assert fetch.result.kind == Kind.INCOMPLETE
     assert fetch.result.detail == "40 of 100 bytes (connection closed)"
 
 
 def test_errors_during_the_body_are_incomplete_but_a_timeout_stays_a_timeout() -> None:
     fetch = Fetch(JOB, RetryPolicy(retries=0))
     fetch.on_response(200, None, "100")
-    fetch.body_failure(10, protocol.CONNECTION, "Connection reset by peer")
+    fetch.body_failure(10, Kind.CONNECTION, "Connection reset by peer")
     assert fetch.result is not None
     assert (fetch.result.kind, fetch.result.detail) == (
-        protocol.INCOMPLETE, "10 of 100 bytes (Connection reset by peer)"
+        Kind.INCOMPLETE,
+        "10 of 100 bytes (Connection reset by peer)",
     )
     fetch = Fetch(JOB, RetryPolicy(retries=0))
     fetch.on_response(200, None, None)
-    fetch.body_failure(10, protocol.TIMEOUT, "server silent for 1 s")
-    assert fetch.result is not None and fetch.result.kind == protocol.TIMEOUT
+    fetch.body_failure(10, Kind.TIMEOUT, "server silent for 1 s")
+    assert fetch.result is not None and fetch.result.kind == Kind.TIMEOUT
 
 
 def test_redirects_are_resolved_counted_and_bounded() -> None:
@@ -209,20 +248,20 @@ def test_redirects_are_resolved_counted_and_bounded() -> None:
         assert isinstance(fetch.on_response(302, "/again", None), FollowRedirect)
     step = fetch.on_response(302, "/again", None)
     assert isinstance(step, GiveUp)
-    assert step.failure.kind == protocol.TOO_MANY_REDIRECTS
+    assert step.failure.kind == Kind.TOO_MANY_REDIRECTS
 
 
 @pytest.mark.parametrize("location", [None, "", "ftp://h.test/x", "file:///etc/passwd"])
 def test_bad_redirects_are_refused(location: str | None) -> None:
     fetch = Fetch(JOB, RetryPolicy())
     assert isinstance(fetch.on_response(302, location, None), GiveUp)
-    assert fetch.result is not None and fetch.result.kind == protocol.BAD_REDIRECT
+    assert fetch.result is not None and fetch.result.kind == Kind.BAD_REDIRECT
 
 
 def test_304_and_other_3xx_without_redirect_meaning_fail() -> None:
     fetch = Fetch(JOB, RetryPolicy())
     assert isinstance(fetch.on_response(304, "/x", None), GiveUp)
-    assert fetch.result is not None and fetch.result.kind == protocol.CLIENT_ERROR
+    assert fetch.result is not None and fetch.result.kind == Kind.CLIENT_ERROR
 
 
 def test_a_retry_starts_again_from_the_given_url() -> None:
@@ -236,66 +275,9 @@ def test_a_retry_starts_again_from_the_given_url() -> None:
 def test_cancel_records_a_cancelled_result_once() -> None:
     fetch = Fetch(JOB, RetryPolicy())
     fetch.cancel()
-    assert fetch.result is not None and fetch.result.kind == protocol.CANCELLED
+    assert fetch.result is not None and fetch.result.kind == Kind.CANCELLED
     done = Fetch(JOB, RetryPolicy())
     done.on_response(200, None, "1")
     done.on_saved(1)
     done.cancel()
     assert done.result is not None and done.result.ok
-
-
-def results_of_a_run() -> list[Result]:
-    return [
-        Result("http://h.test/a", "a", ok=True, bytes=1024),
-        Result("http://h.test/b", "b", ok=False, kind=protocol.CLIENT_ERROR,
-               detail="HTTP 404 Not Found"),
-        Result("http://h.test/c", "c", ok=True, bytes=2048),
-        Result("http://h.test/d", "d", ok=False, kind=protocol.TIMEOUT,
-               detail="server silent for 1 s"),
-    ]
-
-
-def test_summary_counts_lists_failures_in_order_and_sets_the_exit_code() -> None:
-    summary = Summary.of(results_of_a_run(), 2.0)
-    assert (summary.files, summary.failed, summary.cancelled, summary.bytes) == (2, 2, 0, 3072)
-    assert summary.exit_code == protocol.EXIT_FAILED
-    assert summary.lines() == [
-        "2 of 4 files downloaded, 3.0 KiB in 2.00 s (1.5 KiB/s); 2 failed:",
-        "  http://h.test/b: http-error: HTTP 404 Not Found",
-        "  http://h.test/d: timeout: server silent for 1 s",
-    ]
-    document = summary.as_json()
-    assert document["failures"] == [
-        {"url": "http://h.test/b", "kind": "http-error",
-         "reason": "http-error: HTTP 404 Not Found"},
-        {"url": "http://h.test/d", "kind": "timeout", "reason": "timeout: server silent for 1 s"},
-    ]
-    assert Summary.of(results_of_a_run()[::2], 1.0).exit_code == protocol.EXIT_OK
-
-
-def test_summary_of_an_interrupted_run() -> None:
-    results = [*results_of_a_run()[:1], protocol.not_started(Job(1, "http://h.test/z", "z"))]
-    summary = Summary.of(results, 1.0)
-    assert summary.cancelled == 1 and summary.failed == 0
-    assert summary.exit_code == protocol.EXIT_INTERRUPTED
-    assert summary.lines() == [
-        "1 of 2 files downloaded, 1.0 KiB in 1.00 s (1.0 KiB/s); interrupted, 1 cancelled"
-    ]
-
-
-def test_json_document_has_every_record_in_input_order() -> None:
-    results = results_of_a_run()
-    document = protocol.report_json(results, Summary.of(results, 1.0), "modern.x")
-    assert document["model"] == "modern.x"
-    assert [record["url"] for record in document["results"]] == [r.url for r in results]  # type: ignore[union-attr]
-    assert set(document["results"][0]) == {  # type: ignore[index]
-        "url", "name", "ok", "status", "bytes", "attempts", "final_url", "kind", "detail",
-        "sha256",
-    }
-
-
-def test_course_lines() -> None:
-    assert protocol.course_get_line("http://h.test/a") == "GET: http://h.test/a"
-    assert protocol.course_received_line(12, "http://h.test/a") == (
-        "12 bytes received from http://h.test/a."
-    )

@@ -52,7 +52,14 @@ def test_json_output_carries_the_rule_text(capsys: pytest.CaptureFixture[str]) -
     assert [(f["line"], f["rule"]) for f in document["findings"]] == expected_findings(path)
     first = document["findings"][0]
     assert set(first) == {
-        "path", "line", "column", "rule", "name", "asyncio", "caveat", "rewrite",
+        "path",
+        "line",
+        "column",
+        "rule",
+        "name",
+        "asyncio",
+        "caveat",
+        "rewrite",
     }
     assert "BaseException" in first["caveat"]
 
@@ -137,12 +144,18 @@ def test_rules_lists_every_rule_once(capsys: pytest.CaptureFixture[str]) -> None
 def test_the_console_script_path_works_and_the_cli_module_is_light() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "rosetta", "migrate", "scan", str(CORPUS / "star_import.py")],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert done.returncode == 1, done.stderr
     assert ":3:1: other gevent.*" in done.stdout
     probe = subprocess.run(
         [sys.executable, "-c", "import sys, rosetta.migrate.cli; print('libcst' in sys.modules)"],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert probe.stdout.strip() == "False", probe.stderr

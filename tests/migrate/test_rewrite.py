@@ -44,8 +44,11 @@ def test_the_mechanical_rules_are_rewritten_inside_async_def_only() -> None:
     result = rewrite_source((CORPUS / "rewrite_async.py").read_bytes(), "poller.py")
     assert result.after == REWRITTEN
     assert [(hit.line, hit.rule) for hit in result.applied] == [
-        (14, "sleep-zero"), (15, "sleep"), (16, "patched-time-sleep"),
-        (17, "joinall"), (18, "joinall-raise-error"),
+        (14, "sleep-zero"),
+        (15, "sleep"),
+        (16, "patched-time-sleep"),
+        (17, "joinall"),
+        (18, "joinall-raise-error"),
     ]
     assert [(hit.line, reason.split(":")[0]) for hit, reason in result.left] == [
         (19, "a timeout"),

@@ -26,11 +26,17 @@ def test_the_corpus_exercises_every_rule() -> None:
 def test_the_expectation_comments_are_read() -> None:
     # Guards the corpus test against a reader that silently finds no expectation at all.
     assert expected_findings(CORPUS / "course_greenlet.py") == [
-        (9, "greenlet-switch"), (14, "greenlet-switch"),
-        (17, "greenlet-greenlet"), (18, "greenlet-greenlet"),
-        (23, "getcurrent"), (24, "sleep"),
-        (28, "greenlet-switch"), (29, "spawn"), (30, "spawn"),
-        (31, "greenlet-join"), (32, "greenlet-join"),
+        (9, "greenlet-switch"),
+        (14, "greenlet-switch"),
+        (17, "greenlet-greenlet"),
+        (18, "greenlet-greenlet"),
+        (23, "getcurrent"),
+        (24, "sleep"),
+        (28, "greenlet-switch"),
+        (29, "spawn"),
+        (30, "spawn"),
+        (31, "greenlet-join"),
+        (32, "greenlet-join"),
     ]
 
 
@@ -95,7 +101,8 @@ def test_patches_inside_functions_count_for_the_module() -> None:
         "    time.sleep(1)\n"
     )
     assert [(f.line, f.rule) for f in scan_source(source)] == [
-        (4, "monkey-patch-all"), (5, "patched-time-sleep"),
+        (4, "monkey-patch-all"),
+        (5, "patched-time-sleep"),
     ]
 
 
@@ -169,9 +176,12 @@ def test_annotations_tell_what_a_name_holds() -> None:
         "    main.get()\n"
     )
     assert [(f.line, f.rule) for f in scan_source(source)] == [
-        (3, "greenlet-class"), (5, "greenlet-kill"),
-        (6, "greenlet-class"), (7, "greenlet-join"),
-        (8, "greenlet-class"), (9, "greenlet-get"),
+        (3, "greenlet-class"),
+        (5, "greenlet-kill"),
+        (6, "greenlet-class"),
+        (7, "greenlet-join"),
+        (8, "greenlet-class"),
+        (9, "greenlet-get"),
     ]
 
 

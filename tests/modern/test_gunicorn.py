@@ -1,5 +1,6 @@
-"""The HTTP side under gunicorn, as docs/scale-out.md documents it: modern.aiohttp's app factory
-with `aiohttp.GunicornUVLoopWebWorker`, and classic.wsgi_static with `-k gevent`.
+"""The HTTP side under gunicorn, as docs/scale-out.md documents it: the aiohttp application
+(`rosetta.adapters.aiohttp_web`) with `aiohttp.GunicornUVLoopWebWorker`, and the WSGI one
+(`rosetta.adapters.wsgi`) with `-k gevent`.
 
 gunicorn cannot listen on port 0 and print the port, so each run picks a free port first (and
 tries another if something takes it in between).
@@ -24,10 +25,11 @@ STOP_TIMEOUT = 15.0
 ATTEMPTS = 3
 
 APPS = {
-    "modern.aiohttp": (
-        "aiohttp.GunicornUVLoopWebWorker", "modern.aiohttp_server:make_app({root!r})"
+    "aiohttp_web": (
+        "aiohttp.GunicornUVLoopWebWorker",
+        "rosetta.adapters.aiohttp_web:make_app({root!r})",
     ),
-    "classic.wsgi_static": ("gevent", "classic.wsgi_static:make_app({root!r})"),
+    "wsgi": ("gevent", "rosetta.adapters.wsgi:make_app({root!r})"),
 }
 
 
@@ -50,9 +52,24 @@ def start_gunicorn(worker_class: str, app: str, log: Path) -> tuple[subprocess.P
         port = free_port()
         with open(log, "wb") as output:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--no-control-socket", "-w", "2",
-                 "-k", worker_class, "-b", f"127.0.0.1:{port}", "--graceful-timeout", "3", app],
-                stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--no-control-socket",
+                    "-w",
+                    "2",
+                    "-k",
+                    worker_class,
+                    "-b",
+                    f"127.0.0.1:{port}",
+                    "--graceful-timeout",
+                    "3",
+                    app,
+                ],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
             )
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline and proc.poll() is None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from modern.protocol import CHUNK_SIZE, HTTPProtocol, OpenConnections
+from modern._runtime import Connections
+from modern._sendfile import CHUNK_SIZE
+from modern.protocol import HTTPProtocol
+from rosetta.protocol.deadlines import NO_LIMITS
 from rosetta.protocol.static import StaticSite
 
 HIGH_WATER = 64 * 1024
@@ -36,6 +39,9 @@ class ScriptedTransport:
             self.paused = True
             assert self.protocol is not None
             self.protocol.pause_writing()
+
+    def get_extra_info(self, name: str, default: object = None) -> object:
+        return default  # no socket behind it: no peer name
 
     def drain(self) -> None:
         """The peer read everything: the buffer empties and writing resumes."""
@@ -65,7 +71,7 @@ class ScriptedTransport:
 
 
 def connect(root: Path, already_buffered: int) -> tuple[HTTPProtocol, ScriptedTransport]:
-    protocol = HTTPProtocol(OpenConnections(), StaticSite(root), native_sendfile=False)
+    protocol = HTTPProtocol(Connections(NO_LIMITS), StaticSite(root), native_sendfile=False)
     transport = ScriptedTransport(already_buffered)
     transport.protocol = protocol
     protocol.connection_made(transport)  # type: ignore[arg-type]

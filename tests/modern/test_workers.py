@@ -1,4 +1,4 @@
-"""`--workers N` (modern.workers): pre-forked workers on one port, supervised.
+"""`--workers N` (modern._workers): pre-forked workers on one port, supervised.
 
 Both ways of sharing the port are tested: SO_REUSEPORT (the default here, Linux) and one
 listening socket inherited by every worker (`ROSETTA_WORKERS_SHARING=listener`, what platforms
@@ -91,7 +91,10 @@ def wait_for(condition, what: str) -> None:  # type: ignore[no-untyped-def]
 
 def start(model: str, job: str, sharing: str, root: Path, workers: int = 2) -> ServerProcess:
     return start_server(
-        job, model, {"workers": str(workers)}, root=root if job == "http" else None,
+        job,
+        model,
+        {"workers": str(workers)},
+        root=root if job == "http" else None,
         env={"ROSETTA_WORKERS_SHARING": sharing},
     )
 
@@ -147,9 +150,11 @@ def test_a_killed_worker_is_replaced_and_sigterm_stops_all(sharing: str, root: P
         for victim in sorted(first):
             os.kill(victim, signal.SIGKILL)
             wait_for(
-                lambda victim=victim: victim not in children(supervisor)
-                and len(children(supervisor)) == 2
-                and all(listening(pid, server.port) for pid in children(supervisor)),
+                lambda victim=victim: (
+                    victim not in children(supervisor)
+                    and len(children(supervisor)) == 2
+                    and all(listening(pid, server.port) for pid in children(supervisor))
+                ),
                 f"worker {victim} replaced by one that listens",
             )
             assert_serves(server)
@@ -198,7 +203,7 @@ def test_one_worker_is_the_plain_server(root: Path) -> None:
 
 SUPERVISED_SCRIPT = """
 import os, sys, time
-from modern.workers import Supervisor
+from modern._workers import Supervisor
 
 flag = sys.argv[1]
 
@@ -216,7 +221,9 @@ def test_a_replacement_that_cannot_start_stops_everything(tmp_path: Path) -> Non
     flag = tmp_path / "crash"
     proc = subprocess.Popen(
         [sys.executable, "-c", SUPERVISED_SCRIPT, str(flag)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert proc.stdout is not None

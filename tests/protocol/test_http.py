@@ -15,8 +15,8 @@ from rosetta.protocol.http import (
     HTTPConnection,
     ProtocolError,
     Request,
-    response_head,
 )
+from rosetta.protocol.response import ResponsePlan
 
 NEXT = b"GET /next HTTP/1.1\r\nHost: n\r\n\r\n"
 
@@ -33,6 +33,7 @@ class Case:
         return not self.expected[-1][3]
 
 
+# One request and its expected events per row; the rows share a shape on purpose.
 CASES = [
     Case("get", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", (("req", "GET", b"/", True),)),
     Case("head", b"HEAD /x.txt HTTP/1.1\r\n\r\n", (("req", "HEAD", b"/x.txt", True),)),
@@ -56,10 +57,17 @@ CASES = [
         (("req", "GET", b"/1", True), ("req", "GET", b"/2", True)),
     ),
     Case(
-        "post is 405, body framed",
+        # Answered before its body is read, so nothing in the body can draw a second answer.
+        "post with a body is 405 and closes",
         b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
-        (("err", 405, None, True),),
+        (("err", 405, None, False),),
     ),
+    Case(
+        "post with a malformed chunk is one 405 and a close",
+        b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n",
+        (("err", 405, None, False),),
+    ),
+    Case("post without a body is 405", b"POST / HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
     Case("delete is 405", b"DELETE /x HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
     Case("garbage is 400", b"\x16\x03\x01\x00garbage\r\n\r\n", (("err", 400, None, False),)),
     Case("no version is 400", b"GET /\r\n\r\n", (("err", 400, None, False),)),
@@ -199,9 +207,9 @@ def test_eof_is_recorded() -> None:
     ],
 )
 def test_response_head(keep_alive: bool, version: str, connection: bytes | None) -> None:
-    head = response_head(
-        200, [(b"Content-Length", b"3")], keep_alive=keep_alive, http_version=version
-    )
+    head = ResponsePlan.render(
+        200, ((b"Content-Length", b"3"),), b"abc", keep_alive=keep_alive, http_version=version
+    ).head
     lines = head.split(b"\r\n")
     assert lines[0] == b"HTTP/1.1 200 OK"
     assert lines[1].startswith(b"Date: ") and lines[1].endswith(b" GMT")

@@ -7,24 +7,27 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.protocol.files import FileSlice, content_type, iter_file_slice
 from rosetta.protocol.http import HTTPConnection, ProtocolError, Request
-from rosetta.protocol.static import FileSlice, StaticSite, content_type, iter_file_slice
+from rosetta.protocol.static import StaticSite
+from tests.protocol.conftest import make_tree
 
 SECRET = b"SECRET-OUTSIDE"
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> StaticSite:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "secret.txt").write_bytes(SECRET)
-    root = tmp_path / "root"
-    (root / "dir").mkdir(parents=True)
-    (root / "index.html").write_bytes(b"<h1>index</h1>")
-    (root / "a.txt").write_bytes(b"0123456789")
-    (root / "big.bin").write_bytes(os.urandom(200_000))
-    (root / "dir" / "index.html").write_bytes(b"dir index")
-    (root / "x y.txt").write_bytes(b"space")
+    root, outside = make_tree(
+        tmp_path,
+        {"secret.txt": SECRET},
+        {
+            "index.html": b"<h1>index</h1>",
+            "a.txt": b"0123456789",
+            "big.bin": os.urandom(200_000),
+            "dir/index.html": b"dir index",
+            "x y.txt": b"space",
+        },
+    )
     (root / "link-out").symlink_to(outside / "secret.txt")
     (root / "dir-out").symlink_to(outside, target_is_directory=True)
     (root / "link-in").symlink_to(root / "a.txt")
@@ -59,7 +62,6 @@ def header(plan, name: bytes) -> bytes | None:
         ("/", b"<h1>index</h1>"),
         ("/a.txt", b"0123456789"),
         ("/dir/", b"dir index"),
-        ("/dir", b"dir index"),
         ("/a.txt?x=1", b"0123456789"),
         ("/x%20y.txt", b"space"),
         ("/link-in", b"0123456789"),
@@ -98,6 +100,8 @@ TRAVERSALS = [
 ]
 
 
+# The same check as parity_tests/test_http.py makes on the wire, on purpose: here on the
+# planner alone, with targets (symlinks, a FIFO) the parity site does not have.
 @pytest.mark.parametrize("target", TRAVERSALS)
 def test_nothing_outside_the_root(site: StaticSite, target: str) -> None:
     plan = get(site, target)

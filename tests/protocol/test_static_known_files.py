@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.protocol import FileSlice, ResponsePlan, StaticSite
 from rosetta.protocol.http import HTTPConnection
-from rosetta.protocol.static import FileSlice, ResponsePlan, StaticSite
+from tests.protocol.conftest import make_tree
 
 SECRET = b"SECRET-OUTSIDE-THE-ROOT"
 DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
@@ -19,21 +20,23 @@ DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
 
 @pytest.fixture
 def tree(tmp_path: Path) -> tuple[Path, Path]:
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "page.txt").write_bytes(SECRET)
-    root = tmp_path / "root"
-    (root / "sub").mkdir(parents=True)
-    (root / "index.html").write_bytes(b"<h1>index</h1>")
-    (root / "sub" / "page.txt").write_bytes(b"inside page")
-    (root / "sub" / "index.html").write_bytes(b"sub index")
-    (root / "big.bin").write_bytes(os.urandom(100_000))
+    root, outside = make_tree(
+        tmp_path,
+        {"page.txt": SECRET},
+        {
+            "index.html": b"<h1>index</h1>",
+            "sub/page.txt": b"inside page",
+            "sub/index.html": b"sub index",
+            "big.bin": os.urandom(100_000),
+        },
+    )
     (root / "alias.txt").symlink_to(root / "sub" / "page.txt")
     return root, outside
 
 
-def ask(site: StaticSite, target: str, *headers: str, method: str = "GET",
-        version: str = "1.1") -> ResponsePlan:
+def ask(
+    site: StaticSite, target: str, *headers: str, method: str = "GET", version: str = "1.1"
+) -> ResponsePlan:
     lines = [f"{method} {target} HTTP/{version}", "Host: t", *headers]
     conn = HTTPConnection()
     conn.receive_data(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
@@ -50,8 +53,19 @@ def wire(plan: ResponsePlan) -> bytes:
     return DATE.sub(b"\r\nDate: X\r\n", plan.head) + body
 
 
-@pytest.mark.parametrize("target", ["/", "/sub/", "/sub", "/sub/page.txt", "/big.bin",
-                                    "/alias.txt", "/sub/page.txt?q=1", "/%73ub/page.txt"])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/",
+        "/sub/",
+        "/sub",
+        "/sub/page.txt",
+        "/big.bin",
+        "/alias.txt",
+        "/sub/page.txt?q=1",
+        "/%73ub/page.txt",
+    ],
+)
 @pytest.mark.parametrize(
     ("method", "version", "headers"),
     [

@@ -16,7 +16,7 @@ def work(n: int) -> int:
 
 
 class Worker(Greenlet):  # expect: greenlet-class
-    def _run(self) -> None:
+    def _run(self) -> None:  # expect: greenlet-run
         work(1)
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     later = gevent.spawn_later(2, work, 2)  # expect: spawn-later
     gevent.spawn_raw(work, 3)  # expect: spawn-raw
     made = Greenlet(work, 4)  # expect: greenlet-class
-    made.start()
+    made.start()  # expect: greenlet-start
     jobs = [gevent.spawn(work, n) for n in range(3)]  # expect: spawn
     gevent.joinall(jobs)  # expect: joinall
     gevent.joinall(jobs, raise_error=True)  # expect: joinall-raise-error

@@ -25,7 +25,7 @@ def main() -> None:
     DatagramServer(("127.0.0.1", 7789), echo).start()  # expect: datagram-server
     WSGIServer(("127.0.0.1", 7890), app).serve_forever()  # expect: wsgi-server
     workers = ThreadPool(4)  # expect: threadpool
-    workers.spawn(print, 1)
+    workers.spawn(print, 1)  # expect: threadpool
     gevent.get_hub().threadpool.apply(print, (2,))  # expect: hub-threadpool
     conn = gevent.socket.create_connection(("127.0.0.1", 7788))  # expect: gevent-socket
     context = gevent.ssl.create_default_context()  # expect: gevent-ssl

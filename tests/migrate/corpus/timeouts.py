@@ -15,12 +15,12 @@ def main() -> None:
         fetch()
     with Timeout(2, exception=False):  # expect: timeout-silent
         fetch()
-    timer = Timeout.start_new(3)  # expect: timeout
+    timer = Timeout.start_new(3)  # expect: timeout-start
     try:
         fetch()
     except gevent.Timeout:  # expect: timeout
         pass
     finally:
-        timer.cancel()
+        timer.cancel()  # expect: timeout-start
     value = gevent.with_timeout(1, fetch, timeout_value="late")  # expect: with-timeout
     print(value)

@@ -1,0 +1,250 @@
+"""A helper of `modern.protocol_download`, not a model: HTTP/1.1 GET over asyncio Protocols,
+with httptools' response parser, and a keep-alive pool of connections per host.
+
+`Connection` is one TCP (or TLS, through the loop's own SSL) connection: `data_received`
+feeds httptools, the head resolves a future, and body chunks go straight to the sink the
+driver sets (the `.part` file's `write`), with no queue and no task switch per chunk; chunks
+that arrive with the head, before the sink is set, wait in a list. A timer armed on every
+read gives the `--timeout` (silence, not length). `Pool` keeps idle connections per
+scheme-host-port and opens new ones on demand; a reused connection that the server closed
+while idle is replaced once, before any byte of the answer arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
+
+import httptools
+
+Sink = Callable[[bytes], object]
+Address = tuple[str, str, int]  # scheme, host, port
+
+
+class SilentServer(Exception):
+    """No byte arrived for the timeout's length (connecting or reading)."""
+
+
+class ClosedEarly(ConnectionError):
+    """The connection ended before the answer did (or before it began)."""
+
+
+def _drop(_: bytes) -> None:
+    return None
+
+
+class Connection(asyncio.Protocol):
+    """One connection, one request at a time; `reused` once it has answered one."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        self.loop = loop
+        self.timeout = timeout
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.reused = False
+        self.closed = False
+        self._head: asyncio.Future[tuple[int, dict[str, str]]] | None = None
+        self._done: asyncio.Future[None] | None = None
+        self._headers: dict[str, str] = {}
+        self._pending: list[bytes] = []
+        self._sink: Sink | None = None
+        self._started = False  # any byte of the answer seen
+        self._read_until_close = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._last_read = 0.0
+
+    # --- what the driver calls ---
+    def request(self, head: bytes) -> asyncio.Future[tuple[int, dict[str, str]]]:
+        assert self.transport is not None
+        self._head, self._done = self.loop.create_future(), self.loop.create_future()
+        self._headers, self._pending, self._sink, self._started = {}, [], None, False
+        self.transport.write(head)
+        self._arm()
+        return self._head
+
+    def read_body(self, sink: Sink) -> asyncio.Future[None]:
+        """Send the body (what came already, then every chunk as it comes) to `sink`."""
+        assert self._done is not None
+        self._sink = sink
+        pending, self._pending = self._pending, []
+        for chunk in pending:
+            sink(chunk)
+        return self._done
+
+    def pause(self, seconds: float) -> None:
+        """`--limit-rate`: stop reading for `seconds` (the silence timer waits too)."""
+        if self.transport is not None and not self.closed:
+            self.transport.pause_reading()
+            self._last_read = self.loop.time() + seconds
+            self.loop.call_later(seconds, self._resume)
+
+    def _resume(self) -> None:
+        if self.transport is not None and not self.closed:
+            self.transport.resume_reading()
+
+    def close(self) -> None:
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.transport is not None:
+            self.transport.abort()
+
+    # --- asyncio.Protocol ---
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self._started = True
+        self._last_read = self.loop.time()
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as error:
+            self._fail(ClosedEarly(f"bad response: {error}"))
+            self.close()
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._read_until_close and error is None and self._done and not self._done.done():
+            self._done.set_result(None)  # no length, not chunked: the body ends at the close
+            return
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else ""
+        self._fail(ClosedEarly(reason or "connection closed"))
+
+    # --- httptools callbacks ---
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        headers = self._headers
+        self._read_until_close = "content-length" not in headers and "chunked" not in headers.get(
+            "transfer-encoding", ""
+        )
+        if self._head is not None and not self._head.done():
+            self._head.set_result((self.parser.get_status_code(), headers))
+
+    def on_body(self, body: bytes) -> None:
+        if self._sink is None:
+            self._pending.append(body)
+            return
+        try:
+            self._sink(body)
+        except Exception as error:  # the file could not be written: the driver's to report
+            self._fail(error)
+            self.close()
+
+    def on_message_complete(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self.parser.should_keep_alive():
+            self.closed = True  # answered; closed once the driver is done with it
+        if self._done is not None and not self._done.done():
+            self._done.set_result(None)
+
+    # --- the silence timer ---
+    def _arm(self) -> None:
+        self._last_read = self.loop.time()
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._last_read + self.timeout, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        due = self._last_read + self.timeout
+        if self.loop.time() < due:
+            self._timer = self.loop.call_at(due, self._check)
+            return
+        self._fail(SilentServer())
+        self.close()
+
+    def _fail(self, error: Exception) -> None:
+        for future in (self._head, self._done):
+            if future is not None and not future.done():
+                future.set_exception(error)
+                future.exception()  # retrieved: the head's failure may never be awaited
+        self._head = self._done = None
+
+    @property
+    def started(self) -> bool:
+        return self._started
+
+
+def address_of(url: str) -> tuple[Address, str]:
+    """The pool's key for a URL, and the request target (path and query)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return (scheme, parts.hostname or "", port), target
+
+
+def request_head(address: Address, target: str, headers: Mapping[str, str]) -> bytes:
+    scheme, host, port = address
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: {host}" if port == default else f"Host: {host}:{port}",
+    ]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class Pool:
+    """Idle keep-alive connections per address; `per_host` semaphores bound each host."""
+
+    def __init__(self, timeout: float, per_host: int) -> None:
+        self.timeout = timeout
+        self.per_host = per_host
+        self.idle: dict[Address, list[Connection]] = {}
+        self.slots: dict[Address, asyncio.Semaphore] = {}
+        self._tls: ssl.SSLContext | None = None
+
+    def slot(self, address: Address) -> asyncio.Semaphore:
+        if (slot := self.slots.get(address)) is None:
+            slot = self.slots[address] = asyncio.Semaphore(self.per_host)
+        return slot
+
+    async def connection(self, address: Address) -> Connection:
+        idle = self.idle.get(address)
+        while idle:
+            connection = idle.pop()
+            if not connection.closed:
+                return connection
+        return await self.connect(address)
+
+    async def connect(self, address: Address) -> Connection:
+        scheme, host, port = address
+        loop = asyncio.get_running_loop()
+        tls = self._context() if scheme == "https" else None
+        async with asyncio.timeout(self.timeout):
+            _, connection = await loop.create_connection(
+                lambda: Connection(loop, self.timeout),
+                host,
+                port,
+                ssl=tls,
+                server_hostname=host if tls else None,
+            )
+        return connection
+
+    def release(self, address: Address, connection: Connection) -> None:
+        if connection.closed:
+            connection.close()
+        else:
+            connection.reused = True
+            self.idle.setdefault(address, []).append(connection)
+
+    def close(self) -> None:
+        for connections in self.idle.values():
+            for connection in connections:
+                connection.close()
+        self.idle.clear()
+
+    def _context(self) -> ssl.SSLContext:
+        if self._tls is None:  # made at the first https URL: a run of http URLs never pays
+            self._tls = ssl.create_default_context()
+        return self._tls

@@ -1,0 +1,114 @@
+"""The options of `rosetta serve` beyond the model's: the deadlines every server keeps, and
+the static site's features (listings, the access log) that only `serve http` takes.
+
+`rosetta.cli` builds the parser and runs the server; this module says what each option means
+and turns the parsed options into what a model is given (a `Limits`, a `StaticSite`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rosetta.usage import UsageError
+
+if TYPE_CHECKING:
+    from rosetta.protocol.static import StaticSite
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 (off) or more seconds: {text}")
+    return value
+
+
+# Each deadline: its option, the Limits field, and what --help says of it.
+DEADLINE_OPTIONS = (
+    ("--header-timeout", "header", "a request head must be complete within this (408, close)"),
+    ("--keepalive-timeout", "keepalive", "an idle kept-alive connection is closed after this"),
+    ("--send-timeout", "send", "a client that reads nothing of an answer for this is cut"),
+    ("--idle-timeout", "idle", "echo: a connection silent both ways for this is closed"),
+    ("--grace", "grace", "at stop, answers under way may go on for this"),
+)
+
+
+# -- the static site's features: options of `serve http` ----------------------------------
+
+HTTP_SITE_OPTIONS = ("listing", "listing_hidden", "access_log", "log_format")
+LOG_FORMATS = ("common", "combined")  # rosetta.protocol.access_log.FORMATS
+STDOUT = "-"
+
+
+def add_http_site_options(serve: argparse.ArgumentParser) -> None:
+    site = serve.add_argument_group("static site (http only)")
+    site.add_argument(
+        "--listing",
+        action="store_true",
+        help="list a directory without index.html (HTML, or JSON for Accept: application/json)",
+    )
+    site.add_argument(
+        "--listing-hidden", action="store_true", help="show dot files in listings too"
+    )
+    site.add_argument(
+        "--access-log",
+        metavar="PATH|-",
+        help="append a line per response to PATH (- for standard output, after the ready line;"
+        " the console's messages then go to standard error); SIGHUP reopens it",
+    )
+    site.add_argument(
+        "--log-format",
+        choices=LOG_FORMATS,
+        help="access-log line format (default combined)",
+    )
+
+
+def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
+    """The site `serve http` serves, with the features the command line turned on."""
+    from rosetta.access_log import AccessLog, LoggingSite
+    from rosetta.protocol.static import StaticSite
+
+    features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
+    if args.access_log is None:
+        if args.log_format is not None:
+            raise UsageError("--log-format needs --access-log")
+        return StaticSite(root, **features)
+    log = AccessLog(args.access_log, args.log_format or "combined")
+    # Until the serving process opens the log itself: a path that cannot be written fails now.
+    if args.access_log != STDOUT:
+        try:
+            os.close(os.open(args.access_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644))
+        except OSError as error:
+            message = f"cannot write the access log {args.access_log!r}: {error.strerror}"
+            raise UsageError(message) from None
+    # A process that serves replaces this with its own handler, which reopens the log; the
+    # supervisor of --workers keeps it, and passes the signal on to every worker.
+    signal.signal(signal.SIGHUP, _pass_signal_to_children)
+    return LoggingSite(root, access_log=log, **features)
+
+
+def _pass_signal_to_children(signum: int, frame: object) -> None:
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(word) for word in listed.read().split()]
+    except OSError:
+        return  # no /proc: each worker can still be signalled on its own
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
+
+
+def echo_refusing_http_options(args: argparse.Namespace) -> str | None:
+    """The first static-site option given to `serve echo`, as spelled on the command line."""
+    for name in HTTP_SITE_OPTIONS:
+        if getattr(args, name):
+            return "--" + name.replace("_", "-")
+    return None
