@@ -225,7 +225,6 @@ def test_render_rewrites_only_between_the_markers(tmp_path: Path) -> None:
 
 
 def test_plots_are_png_files(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
     done = subprocess.run(
         [
             sys.executable,
