@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from rosetta import registry  # noqa: E402
+from rosetta.bench.download import curl_argv  # noqa: E402
 
 NGINX_CONFIG = """\
 daemon off;
@@ -139,19 +140,7 @@ def tools(base: Path, jobs: int, models: Sequence[str], reference: bool) -> list
     listed = [
         Tool(
             "curl",
-            [
-                "curl",
-                "-sS",
-                "--fail",
-                "--parallel",
-                "--parallel-max",
-                str(jobs),
-                "--remote-name-all",
-                "--output-dir",
-                "{out}",
-                "--config",
-                str(curl_config),
-            ],
+            curl_argv(jobs, "{out}", curl_config),
         ),
         Tool(
             "aria2c",

@@ -155,22 +155,17 @@ def _url_files(stem: Path, urls: list[str]) -> tuple[Path, Path]:
     return plain, curl
 
 
+def curl_argv(jobs: int, out: str, config: Path) -> list[str]:
+    """curl downloading every URL listed in `config` into `out`, `jobs` at a time: the
+    reference both download benchmarks hold the models against."""
+    parallel = ["--parallel", "--parallel-max", str(jobs), "--remote-name-all"]
+    return ["curl", "-sS", "--fail", *parallel, "--output-dir", out, "--config", str(config)]
+
+
 def _argv(contender: Contender, lists: tuple[Path, Path], out: Path, jobs: int) -> list[str]:
     plain, curl = lists
     if contender.name == "curl":
-        return [
-            "curl",
-            "-sS",
-            "--fail",
-            "--parallel",
-            "--parallel-max",
-            str(jobs),
-            "--remote-name-all",
-            "--output-dir",
-            str(out),
-            "--config",
-            str(curl),
-        ]
+        return curl_argv(jobs, str(out), curl)
     if contender.name == STARTUP:
         return [sys.executable, "-c", STARTUP_PROBE]
     if contender.name == BARE:
