@@ -152,6 +152,9 @@ async def respond(
         status, reason, headers, first = ranged(path, name, size, query, request)
         writer.write(head(status, reason, {**headers, "Content-Length": str(size - first)}))
         step = -(-size // pieces)
+        # Counted in the statistics this request began under: a piece still leaving for a
+        # client that is gone must not land in the counts of the run after a /_reset.
+        sent = STATS.sent
         for start in range(first, size, step):
             if start > first:
                 # Pauses only between pieces: once the last byte is out, the client is done
@@ -159,7 +162,7 @@ async def respond(
                 await asyncio.sleep(delay)
             writer.write(body[start : start + step])
             await writer.drain()
-            STATS.sent[path] += len(body[start : start + step])
+            sent[path] += len(body[start : start + step])
         return True
     if kind == "status":
         code = int(parts[1])
