@@ -165,3 +165,82 @@ def test_section_checks_fail_on_a_removed_marker(tmp_path: Path) -> None:
     source.write_text("while True:\n    accept()\n# --8<-- [end:accept]\n")
     with pytest.raises(AssertionError, match="no section"):
         section_lines(source, "accept")
+
+
+# --- the model pages' figures: generated from the recorded bench run, never by hand ---
+
+FIGURES = MODEL_PAGES / "figures"
+RECORDED = sorted((DOCS / "bench").glob("*.json"))
+FIGURES_PAIR = re.compile(
+    r'<div class="rosetta-figures" markdown>\n'
+    r'<div class="rosetta-figure" markdown>\n(.*?)\n</div>\n'
+    r'<div class="rosetta-figure" markdown>\n(.*?)\n</div>\n</div>',
+    re.S,
+)
+FIGURES_INCLUDE = re.compile(r'--8<-- "docs/models/figures/((?:classic|modern)\.[a-z_]+)\.md"')
+
+
+def test_model_figures_are_the_recorded_bench_run() -> None:
+    from rosetta.bench import model_figures
+
+    expected = model_figures.generate(model_figures.load(RECORDED))
+    committed = {path.name: path.read_text() for path in FIGURES.glob("*.md")}
+    assert sorted(committed) == sorted(expected), (
+        "docs/models/figures/ holds other files than the generator writes"
+    )
+    stale = [name for name in expected if committed[name] != expected[name]]
+    assert stale == [], (
+        f"stale figures {stale}: run `rosetta bench render docs/bench/*.json "
+        "--figures docs/models/figures`"
+    )
+
+
+def test_model_figures_follow_the_recorded_figures() -> None:
+    from rosetta.bench import model_figures
+
+    documents = model_figures.load(RECORDED)
+    before = model_figures.generate(documents)["classic.select_echo.md"]
+    for figure in documents["echo"]["figures"]:
+        if figure["contender"] == "classic.select_echo" and figure["point"] == {"conns": 100}:
+            figure["median"] = 123_456.0
+    after = model_figures.generate(documents)["classic.select_echo.md"]
+    assert before != after and "123,456" in after and "123,456" not in before
+
+
+def test_every_model_page_shows_its_models_figures_classic_beside_modern() -> None:
+    for page, models in models_map().items():
+        text = (DOCS / page).read_text()
+        pair = FIGURES_PAIR.search(text)
+        assert pair, f"{page} has no figures pair (classic column, modern column)"
+        classic, modern = (FIGURES_INCLUDE.findall(column) for column in pair.groups())
+        assert classic and all(name.startswith("classic.") for name in classic), page
+        assert modern and all(name.startswith("modern.") for name in modern), page
+        shown = set(classic) | set(modern)
+        assert models <= shown, f"{page} shows no figures for {sorted(models - shown)}"
+        plots = re.findall(r'--8<-- "docs/models/figures/plot-([a-z]+)\.md"', text)
+        assert plots, f"{page} shows no plot of the recorded run"
+        assert all((DOCS / "bench" / f"{kind}.png").is_file() for kind in plots)
+
+
+def test_render_writes_the_model_figures_and_drops_stale_ones(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "gone.md").write_text("an old hand-written table\n")
+    command = [sys.executable, "-m", "rosetta", "bench", "render", *map(str, RECORDED)]
+    done = subprocess.run(
+        [*command, "--figures", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == sorted(path.name for path in FIGURES.glob("*.md"))
+    assert (tmp_path / "modern.protocol.md").read_text() == (
+        FIGURES / "modern.protocol.md"
+    ).read_text()
+    neither = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert neither.returncode != 0 and "Traceback" not in neither.stderr
+    assert len(neither.stderr.strip().splitlines()) == 1

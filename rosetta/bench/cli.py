@@ -105,11 +105,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "render",
         help="rebuild the tables and plots of a docs page from recorded JSON",
         description="Rewrite the generated tables between the markers of --page (prose outside "
-        "them is kept) and redraw the plots into --plot, from JSON documents written by --out.",
+        "them is kept), redraw the plots into --plot, and write every model's figures into "
+        "--figures (one Markdown table per model, one file per kind's plot), from JSON documents "
+        "written by --out.",
     )
     render.add_argument("documents", nargs="+", type=Path, metavar="JSON")
-    render.add_argument("--page", type=Path, required=True, help="the Markdown page to update")
+    render.add_argument("--page", type=Path, help="the Markdown page to update")
     render.add_argument("--plot", type=Path, help="directory for the PNG plots")
+    render.add_argument(
+        "--figures", type=Path, metavar="DIR", help="directory for each model's figures table"
+    )
     render.set_defaults(handler=_render)
 
 
@@ -263,6 +268,14 @@ def _render(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.documents if not path.is_file()]
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
-    if not args.page.is_file():
+    if args.page is None and args.figures is None:
+        raise UsageError("rosetta bench render: give --page, --figures or both")
+    if args.page is not None and not args.page.is_file():
         raise UsageError(f"no such page: {args.page}")
+    if args.figures is not None:
+        from rosetta.bench import model_figures
+
+        model_figures.write(args.documents, args.figures)
+    if args.page is None:
+        return 0
     return render.render(args.documents, args.page, args.plot)
