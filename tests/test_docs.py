@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -143,19 +145,75 @@ def test_every_include_is_an_existing_section_or_a_short_file() -> None:
                 )
 
 
-def test_highlighted_lines_are_lines_of_code_in_their_part() -> None:
-    block = re.compile(r'```python hl_lines="([\d ]+)"\n--8<-- "([^":]+):([^"]+)"\n```')
+def highlights_hook() -> ModuleType:
+    """docs/hooks/highlights.py, the code mkdocs runs to place the highlights."""
+    spec = importlib.util.spec_from_file_location("highlights", DOCS / "hooks" / "highlights.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HIGHLIGHTED = re.compile(r'^[ \t]*```python (hl=[^\n]*)\n[ \t]*--8<-- "([^":]+):([^"]+)"', re.M)
+
+
+def test_highlights_are_named_by_their_text_never_by_a_line_number() -> None:
+    numbered = re.compile(r'^[ \t]*```[^\n]*hl_lines=[^\n]*\n[ \t]*--8<-- "[^"]+:[^"]+"', re.M)
+    for page in pages():
+        assert not numbered.search(page.read_text()), (
+            f'{page.name}: a highlight by number drifts when the code moves; write hl="text"'
+        )
+
+
+def test_every_highlight_lands_on_the_line_it_names() -> None:
+    hook = highlights_hook()
     checked = 0
     for page in sorted(MODEL_PAGES.glob("*.md")):
-        for numbers, included, section in block.findall(page.read_text()):
-            body = section_lines(ROOT / included, section)
-            for number in map(int, numbers.split()):
-                assert number <= len(body), f"{page.name}: line {number} of {included}:{section}"
-                assert body[number - 1].strip(), (
-                    f"{page.name}: line {number} of {included}:{section} is blank"
-                )
-                checked += 1
+        for attrs, included, section in HIGHLIGHTED.findall(page.read_text()):
+            lines = hook.section_lines(ROOT / included, section)
+            texts = hook.texts(attrs)
+            numbers = hook.line_numbers(lines, texts, f"{page.name}: {included}:{section}")
+            assert len(numbers) == len(texts) >= 1
+            for text in texts:
+                (line,) = [lines[number - 1] for number in numbers if text in lines[number - 1]]
+                assert line.strip(), f"{page.name}: {text!r} picks a blank line"
+            checked += len(texts)
+        # The hook turns every block of the page, and leaves no `hl=` for the highlighter.
+        resolved = hook.resolve(page.read_text(), ROOT)
+        assert not re.search(r"\bhl=", resolved), f"{page.name}: a block the hook did not turn"
     assert checked > 50
+
+
+def test_a_highlight_follows_its_line_and_fails_when_the_line_is_gone(tmp_path: Path) -> None:
+    hook = highlights_hook()
+    source = tmp_path / "model.py"
+    page = '```python hl="conn.recv(" hl=\'b"bye"\'\n--8<-- "model.py:loop"\n```\n'
+
+    def place(*lines: str) -> str:
+        source.write_text("\n".join(["# --8<-- [start:loop]", *lines, "# --8<-- [end:loop]", ""]))
+        return hook.resolve(page, tmp_path).split("\n", 1)[0]
+
+    assert place("while True:", "    data = conn.recv(1024)", '    send(b"bye")') == (
+        '```python hl_lines="2 3"'
+    )
+    moved = place(
+        "# a comment",
+        "while True:",
+        "    # --8<-- [start:inner]",
+        "",
+        "    data = conn.recv(1)",
+        '    send(b"bye")',
+    )
+    assert moved == '```python hl_lines="4 5"', "nested markers are not lines of the part"
+    leading_blank = place("", "while True:", "    data = conn.recv(1)", '    send(b"bye")')
+    assert leading_blank == '```python hl_lines="2 3"', "the highlighter drops leading blanks"
+    with pytest.raises(hook.HighlightError, match=r"no line holds 'conn\.recv\('"):
+        place("while True:", "    data = conn.read(1024)", '    send(b"bye")')
+    with pytest.raises(hook.HighlightError, match="is on lines"):
+        place("data = conn.recv(1)", "more = conn.recv(2)", 'b"bye"')
+    source.write_text("while True:\n    conn.recv(1)\n")
+    with pytest.raises(hook.HighlightError, match="no section"):
+        hook.resolve(page, tmp_path)
 
 
 def test_section_checks_fail_on_a_removed_marker(tmp_path: Path) -> None:
