@@ -91,10 +91,14 @@ def plot(document: Mapping[str, Any]) -> str:
     return (
         f"{HEADER}\n\n![{kind}: every contender of the recorded run](../bench/{kind}.png)\n\n"
         f"Recorded {document['started_utc']} with `{document['command']}`: "
-        f"{document['settings'].get('rounds')} rounds, median shown; {machine['cores']} cores, "
+        f"{_rounds(document['settings'].get('rounds'))}, median shown; {machine['cores']} cores, "
         f"load average {load} at the start. The whole table is on the "
         f"[benchmarks]({BENCHMARKS}) page.\n"
     )
+
+
+def _rounds(rounds: int | None) -> str:
+    return "1 round" if rounds == 1 else f"{rounds} rounds"
 
 
 def _figures(document: Mapping[str, Any] | None, label: str) -> list[dict[str, Any]]:
