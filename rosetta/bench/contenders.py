@@ -19,9 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rosetta import instruments, launch, registry
 from rosetta.bench import procs
@@ -141,6 +142,28 @@ def is_one_client_at_a_time(contender: Contender) -> bool:
     return contender.role == "model" and registry.get(base).one_client_at_a_time
 
 
+def generator_bound(generator: str, busy: float, contender: Contender, conns: int) -> str:
+    """The warning of a round whose load generator was this busy (cores): it may be the limit."""
+    return (
+        f"{generator} used {busy:.0%} of a core against {contender.label} at {conns} "
+        "connections: it may be the bottleneck there"
+    )
+
+
+def settled(
+    measured: dict[str, Any], server: Running, contender: Contender, conns: int
+) -> dict[str, Any]:
+    """A closed-loop round's figures with their status: limited for a server of one client at a
+    time given more than one connection, failed if the server exited."""
+    if is_one_client_at_a_time(contender) and conns > 1:
+        measured["status"] = "limit"
+        measured["note"] = "one client at a time: the other connections wait (documented)"
+    elif not server.alive():
+        measured["status"] = "failed"
+        measured["note"] = "the server exited"
+    return measured
+
+
 @dataclass
 class Running:
     """A started contender: where it listens, and the process whose family is the server."""
@@ -181,6 +204,18 @@ class Running:
         self.proc.wait()
         for path in self.cleanup:
             shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started(
+    contender: Contender, job: str, root: Path | None = None, extra: Sequence[str] = ()
+) -> Iterator[Running]:
+    """`start`, and the contender stopped at the end of the block."""
+    running = start(contender, job, root, extra)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def start(contender: Contender, job: str, root: Path | None, extra: Sequence[str] = ()) -> Running:
