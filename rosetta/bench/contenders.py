@@ -28,7 +28,7 @@ from rosetta import instruments, launch, registry
 from rosetta.bench import procs
 from rosetta.bench.document import Contender
 from rosetta.bench.rounds import StartFailed, label_twice_named
-from rosetta.usage import UsageError, find_model
+from rosetta.usage import UsageError, check_option, find_model
 
 
 @dataclass(frozen=True)
@@ -128,11 +128,7 @@ def model_options(name: str) -> dict[str, str]:
     chosen: dict[str, str] = {}
     for option in filter(None, options.split(":")):
         key, _, value = option.partition("=")
-        if key not in model.options:
-            raise UsageError(f"model {base} has no option {key!r}")
-        allowed = model.options[key]
-        if allowed and value not in allowed:
-            raise UsageError(f"model {base} takes {key}={'|'.join(allowed)}")
+        check_option(model, key, value, flag=key, sep="=")
         chosen[key] = value
     return chosen
 
