@@ -56,7 +56,7 @@ def check_option(model: registry.Model, key: str, value: object, *, flag: str, s
     say it as the user wrote it (`--loop` and " " on `rosetta serve`, `loop` and "=" in a
     bench's `MODEL:loop=asyncio`)."""
     if key not in model.options:
-        raise UsageError(f"model {model.name} has no option {flag}")
+        raise UsageError(f"model {model.name} has no {flag} option")
     allowed = model.options[key]
     if allowed and value not in allowed:
         raise UsageError(f"model {model.name} takes {flag}{sep}{'|'.join(allowed)}")

@@ -36,7 +36,7 @@ class Outsider:
     """A contender that is not a registered model: what it is, what it needs installed."""
 
     role: str
-    jobs: frozenset[str]
+    job: str  # "echo" or "http"
     note: str
     modules: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
@@ -48,39 +48,26 @@ class Outsider:
 
 
 OUTSIDERS: dict[str, Outsider] = {
-    "c-epoll": Outsider(
-        "reference", frozenset({"echo"}), "the project's C epoll echo server", programs=("cc",)
-    ),
+    "c-epoll": Outsider("reference", "echo", "the project's C epoll echo server", programs=("cc",)),
     "nginx": Outsider(
-        "reference",
-        frozenset({"http"}),
-        "nginx, one worker, sendfile on, access_log off",
-        programs=("nginx",),
+        "reference", "http", "nginx, one worker, sendfile on, access_log off", programs=("nginx",)
     ),
-    "gevent-stream": Outsider(
-        "peer", frozenset({"echo"}), "gevent.server.StreamServer", modules=("gevent",)
-    ),
+    "gevent-stream": Outsider("peer", "echo", "gevent.server.StreamServer", modules=("gevent",)),
     "gevent-pywsgi": Outsider(
-        "peer",
-        frozenset({"http"}),
-        "gevent.pywsgi with a file-serving WSGI app",
-        modules=("gevent",),
+        "peer", "http", "gevent.pywsgi with a file-serving WSGI app", modules=("gevent",)
     ),
-    "http.server": Outsider("peer", frozenset({"http"}), "python -m http.server"),
+    "http.server": Outsider("peer", "http", "python -m http.server"),
     "uvicorn": Outsider(
         "peer",
-        frozenset({"http"}),
+        "http",
         "uvicorn (uvloop, httptools) with Starlette StaticFiles",
         modules=("uvicorn", "starlette"),
     ),
     "aiohttp-static": Outsider(
-        "peer", frozenset({"http"}), "aiohttp.web add_static on uvloop", modules=("aiohttp",)
+        "peer", "http", "aiohttp.web add_static on uvloop", modules=("aiohttp",)
     ),
     "granian": Outsider(
-        "peer",
-        frozenset({"http"}),
-        "granian (one worker) serving static files",
-        modules=("granian",),
+        "peer", "http", "granian (one worker) serving static files", modules=("granian",)
     ),
 }
 REFERENCE = {"echo": "c-epoll", "http": "nginx"}
@@ -94,7 +81,7 @@ def default_names(job: str, *, peers: bool = True) -> list[str]:
         names += [
             name
             for name, outsider in OUTSIDERS.items()
-            if outsider.role == "peer" and job in outsider.jobs and not outsider.missing
+            if outsider.role == "peer" and outsider.job == job and not outsider.missing
         ]
     return names
 
@@ -106,7 +93,7 @@ def resolve(names: Sequence[str] | None, job: str, *, peers: bool = True) -> lis
         base, _, _ = name.partition(":")
         if base in OUTSIDERS:
             outsider = OUTSIDERS[base]
-            if job not in outsider.jobs:
+            if outsider.job != job:
                 raise UsageError(f"{base} does not serve {job}")
             if outsider.missing:
                 raise UsageError(f"{base} needs {', '.join(outsider.missing)}, not installed")
