@@ -13,14 +13,11 @@ network the first time, and prints figures to read, with the misses and the fals
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tarfile
 import tempfile
-import zipfile
 from collections import defaultdict
 from pathlib import Path
+
+from _sdist import default_cache, fetch, unpack
 
 from rosetta.migrate.project import Options, load_project
 
@@ -40,44 +37,6 @@ def read_labels() -> dict[str, set[Label]]:
     return labels
 
 
-def fetch(package: str, cache: Path) -> Path:
-    name, _, version = package.partition("==")
-    stem = f"{name}-{version}"
-    found = [p for p in cache.glob("*") if p.is_file() and p.name.lower().startswith(stem.lower())]
-    if not found:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "--quiet",
-                "-d",
-                str(cache),
-                package,
-            ],
-            check=True,
-        )
-        found = [
-            p for p in cache.glob("*") if p.is_file() and p.name.lower().startswith(stem.lower())
-        ]
-    return found[0]
-
-
-def unpack(archive: Path, into: Path) -> Path:
-    if archive.suffix == ".zip":
-        with zipfile.ZipFile(archive) as bundle:
-            bundle.extractall(into)
-    else:
-        with tarfile.open(archive) as bundle:
-            bundle.extractall(into, filter="data")
-    [root] = [child for child in into.iterdir() if child.is_dir()]
-    return root
-
-
 def findings_of(root: Path) -> set[Label]:
     project = load_project([root], Options(cache=False))
     return {(Path(f.path).relative_to(root).as_posix(), f.line, f.rule) for f in project.findings}
@@ -85,8 +44,7 @@ def findings_of(root: Path) -> set[Label]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    parser.add_argument("--cache", type=Path, default=default / "rosetta" / "migrate-bench")
+    parser.add_argument("--cache", type=Path, default=default_cache())
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     total_found = total_labels = total_right = 0

@@ -66,6 +66,7 @@ class Bindings(Reader):
         super().__init__(tree)
         self.patches: list[Patch] = []
         self.main_guard = False
+        self.aliases = False  # a parameter defaults to a gevent name (`timeout=Timeout`)
         self._binders: list[ast.AST] = []
         self._depth = 0  # functions we are inside
         self._guards = 0  # __main__ guards we are inside
@@ -186,6 +187,7 @@ class Bindings(Reader):
             names = sorted(name for name in self.imported(default) if name in API_RULES)
             if kind is None and names:
                 kind = ALIAS_PREFIX + names[0]
+                self.aliases = True
         if kind is not None:
             self.kinds[node] = kind
 

@@ -133,6 +133,7 @@ def parse(text: str) -> ast.Module:
         raise Unparsable(f"cannot parse: {error}") from None
 
 
+_LEAVE = ast.AST()  # on the walk's stack: leave the node under it
 _BINDERS = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr)
 
 
@@ -149,16 +150,14 @@ class Analysis(Uses):
 
     def _walk(self) -> None:
         parents = self.parents
-        pending: list[tuple[ast.AST, bool]] = [(self.tree, False)]
+        leave = _LEAVE
+        pending: list[ast.AST] = [self.tree]
         while pending:
-            node, leaving = pending.pop()
-            kind = type(node)
-            if leaving:
-                if kind is ast.If:
-                    self.leave_If(node)  # type: ignore[arg-type]
-                else:
-                    self.leave_FunctionDef(node)  # type: ignore[arg-type]
+            node = pending.pop()
+            if node is leave:
+                self._leave(pending.pop())
                 continue
+            kind = type(node)
             if kind is ast.Name or kind is ast.Attribute:
                 self.visit_reference(node)  # type: ignore[arg-type]
             elif kind is ast.Call:
@@ -169,12 +168,12 @@ class Analysis(Uses):
                 self.visit_withitem(node)  # type: ignore[arg-type]
             elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
                 self.visit_FunctionDef(node)  # type: ignore[arg-type]
-                pending.append((node, True))
+                pending += (node, leave)
             elif kind is ast.ClassDef:
                 self.visit_ClassDef(node)  # type: ignore[arg-type]
             elif kind is ast.If:
                 self.visit_If(node)  # type: ignore[arg-type]
-                pending.append((node, True))
+                pending += (node, leave)
             elif kind is ast.Import:
                 self.imports.extend(alias.name for alias in node.names)  # type: ignore[attr-defined]
                 continue
@@ -184,7 +183,14 @@ class Analysis(Uses):
             found = children(node)
             for child in found:
                 parents[child] = node
-            pending.extend((child, False) for child in reversed(found))
+            found.reverse()
+            pending += found
+
+    def _leave(self, node: ast.AST) -> None:
+        if type(node) is ast.If:
+            self.leave_If(node)  # type: ignore[arg-type]
+        else:
+            self.leave_FunctionDef(node)  # type: ignore[arg-type]
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         base = "." * node.level + (node.module or "")

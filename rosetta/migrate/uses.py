@@ -204,7 +204,7 @@ class Uses(Bindings):
             if rule is not None:
                 self._record(rule, name, node, call, function, category)
                 return True
-        if isinstance(node, ast.Name) and call is not None:
+        if self.aliases and isinstance(node, ast.Name) and call is not None:
             kind = self.name_kind(node) or ""
             if kind.startswith(ALIAS_PREFIX):  # `def run(timeout=Timeout)`: `timeout(5)`
                 name = kind[len(ALIAS_PREFIX) :]
