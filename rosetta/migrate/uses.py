@@ -95,6 +95,8 @@ class Uses(Bindings):
         self.hits: list[Hit] = []
         self._references: list[tuple[ast.AST, str | None]] = []
         self._functions: list[str] = []
+        # Calls whose first argument is a string naming a gevent module or attribute.
+        self._strings: list[tuple[ast.Call, ast.Constant, str | None]] = []
 
     # --- collection (during the traversal) ---
 
@@ -123,6 +125,16 @@ class Uses(Bindings):
     def visit_reference(self, node: ast.Name | ast.Attribute) -> None:
         self._references.append((node, self._current()))
 
+    def visit_Call(self, node: ast.Call) -> None:
+        super().visit_Call(node)
+        first = node.args[0] if node.args else None
+        if (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.split(".")[0] in ("gevent", "greenlet")
+        ):
+            self._strings.append((node, first, self._current()))
+
     # --- classification (after the bindings settled) ---
 
     def classify(self) -> None:
@@ -136,6 +148,24 @@ class Uses(Bindings):
                 continue
             if isinstance(node, ast.Attribute):
                 self._method(node, function)
+        for call, string, function in self._strings:
+            self._string_target(call, string, function)
+
+    def _string_target(self, call: ast.Call, string: ast.Constant, function: str | None) -> None:
+        """`mock.patch("gevent.socket.socket")`, `import_module("gevent.monkey")`: real uses."""
+        func = call.func
+        named = self.imported(func) & _STRING_TARGETS
+        if not named and isinstance(func, ast.Name) and func.id == "__import__":
+            named = {"__import__"}
+        if not named and isinstance(func, ast.Attribute) and func.attr in ("setattr", "delattr"):
+            named = {"monkeypatch"}  # pytest's monkeypatch: setattr takes an object otherwise
+        if not named:
+            return
+        name = string.value
+        if not all(part.isidentifier() for part in name.split(".")):
+            return
+        rule = self._gevent_rule(name, name.split("."), None)
+        self._record(rule, name, string, None, function)
 
     def _record(
         self,
@@ -317,6 +347,18 @@ class Uses(Bindings):
         return rule
 
 
+# Functions whose first argument names a module or an attribute by its dotted path.
+_STRING_TARGETS = frozenset(
+    {
+        "mock.patch",
+        "unittest.mock.patch",
+        "mock.patch.dict",
+        "unittest.mock.patch.dict",
+        "importlib.import_module",
+        "importlib.__import__",
+        "pkgutil.resolve_name",
+    }
+)
 _METHOD_NAMES = frozenset(
     name for table in (*METHOD_RULES.values(), *CLASS_METHOD_RULES.values()) for name in table
 )
