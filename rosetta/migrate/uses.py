@@ -25,6 +25,7 @@ from rosetta.migrate.names import (
     KILL_METHODS,
     METHOD_RULES,
     PATCHED_NAMES,
+    QUEUE,
     SILENT_TIMEOUTS,
     THREADPOOL,
 )
@@ -97,6 +98,7 @@ class Uses(Bindings):
         self._functions: list[str] = []
         # Calls whose first argument is a string naming a gevent module or attribute.
         self._strings: list[tuple[ast.Call, ast.Constant, str | None]] = []
+        self._loops: list[tuple[ast.For | ast.AsyncFor | ast.comprehension, str | None]] = []
 
     # --- collection (during the traversal) ---
 
@@ -121,6 +123,11 @@ class Uses(Bindings):
             module = node.module
             if module.split(".")[0] in ("gevent", "greenlet") and not node.level:
                 self._record("other", f"{module}.*", node, None, self._current())
+
+    def visit_binder(self, node: ast.AST) -> None:
+        super().visit_binder(node)
+        if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            self._loops.append((node, self._current()))
 
     def visit_reference(self, node: ast.Name | ast.Attribute) -> None:
         self._references.append((node, self._current()))
@@ -150,6 +157,9 @@ class Uses(Bindings):
                 self._method(node, function)
         for call, string, function in self._strings:
             self._string_target(call, string, function)
+        for loop, function in self._loops:
+            if self.kind_of(loop.iter) == QUEUE:  # `for item in queue`: a get() per item
+                self._record("queue", "for ... in queue", loop.iter, None, function)
 
     def _string_target(self, call: ast.Call, string: ast.Constant, function: str | None) -> None:
         """`mock.patch("gevent.socket.socket")`, `import_module("gevent.monkey")`: real uses."""
