@@ -68,6 +68,7 @@ class Bindings(Reader):
         self.main_guard = False
         self.aliases = False  # a parameter defaults to a gevent name (`timeout=Timeout`)
         self._binders: list[ast.AST] = []
+        self._local_calls: list[ast.Call] = []  # f(...) calls: they may hand objects to f
         self._depth = 0  # functions we are inside
         self._guards = 0  # __main__ guards we are inside
 
@@ -115,6 +116,8 @@ class Bindings(Reader):
             and (node.func.attr in _ADDERS or node.func.attr in _EXTENDERS)
         ):
             self._binders.append(node)
+        elif isinstance(node.func, ast.Name) and (node.args or node.keywords):
+            self._local_calls.append(node)
         for name in self.imported(node.func):
             self._note_patch(name, node)
 
@@ -143,6 +146,8 @@ class Bindings(Reader):
             before = (len(self.kinds), sum(map(len, self.attributes.values())))
             for node in self._binders:
                 self._bind_node(node)
+            for call in self._local_calls:
+                self._bind_arguments(call)
             if (len(self.kinds), sum(map(len, self.attributes.values()))) == before:
                 break
 
@@ -190,6 +195,28 @@ class Bindings(Reader):
                 self.aliases = True
         if kind is not None:
             self.kinds[node] = kind
+
+    def _bind_arguments(self, call: ast.Call) -> None:
+        """`send(r, pool)` with `def send(r, pool=None)` in the file: `pool` holds a Pool."""
+        assert isinstance(call.func, ast.Name)
+        functions = [b.node for b in self.assignments(call.func) if isinstance(b.node, FUNCTIONS)]
+        if len(functions) != 1:
+            return
+        arguments = functions[0].args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        by_name = {arg.arg: arg for arg in [*arguments.args, *arguments.kwonlyargs]}
+        pairs = []
+        for value, param in zip(call.args, positional, strict=False):
+            if isinstance(value, ast.Starred):
+                break
+            pairs.append((param, value))
+        pairs += [(by_name[k.arg], k.value) for k in call.keywords if k.arg in by_name]
+        for param, value in pairs:
+            if param in self.kinds:
+                continue
+            kind = self.kind_of(value)
+            if kind is not None and not kind.startswith((CLASS_PREFIX, ALIAS_PREFIX)):
+                self.kinds[param] = kind
 
     def _bind_class(self, node: ast.ClassDef) -> None:
         bases = []

@@ -20,6 +20,7 @@ TIMEOUT = "timeout"  # a gevent.Timeout instance
 QUEUE = "queue-object"  # a gevent.queue.Queue (or Priority, Lifo, Joinable) instance
 EVENT = "event-object"  # a gevent.event.Event instance
 ASYNC_RESULT = "async-result-object"  # a gevent.event.AsyncResult instance
+SESSION = "requests-session"  # a requests.Session: its requests relied on the socket patch
 CLASS_PREFIX = "class:"  # the class itself: "class:greenlet" is Greenlet or a subclass
 ALIAS_PREFIX = "alias:"  # a parameter whose default is a gevent name: "alias:gevent.Timeout"
 
@@ -44,6 +45,9 @@ CLASS_KINDS: dict[str, str] = {
     },
     "gevent.event.Event": EVENT,
     "gevent.event.AsyncResult": ASYNC_RESULT,
+    "requests.Session": SESSION,
+    "requests.session": SESSION,
+    "requests.sessions.Session": SESSION,
 }
 # Calls that return one of them without being the class.
 MAKER_KINDS: dict[str, str] = {
@@ -120,6 +124,10 @@ METHOD_RULES: dict[str, dict[str, str]] = {
     QUEUE: {"put": "queue", "get": "queue", "peek": "queue", "join": "joinable-queue"},
     EVENT: {"wait": "event"},
     ASYNC_RESULT: {name: "async-result" for name in ("get", "wait", "set", "set_exception")},
+    SESSION: {
+        name: "patched-requests"
+        for name in ("get", "post", "put", "patch", "delete", "head", "options", "request", "send")
+    },
 }
 # Methods that hand back a greenlet of the pool.
 POOL_SPAWNERS = frozenset({"spawn", "apply_async"})

@@ -26,7 +26,9 @@ from rosetta.migrate.names import (
     METHOD_RULES,
     PATCHED_NAMES,
     QUEUE,
+    SESSION,
     SILENT_TIMEOUTS,
+    SOCKET,
     THREADPOOL,
 )
 from rosetta.migrate.positions import Positions
@@ -279,7 +281,10 @@ class Uses(Bindings):
             name = f".{method}"
         if call is not None:
             rule = self._variant(rule, method, call)
-        self._record(rule, name, node, call, function, span=self.positions.attribute(node))
+        # A session's requests cooperated only because sockets were patched.
+        category = SOCKET if kind == SESSION else None
+        span = self.positions.attribute(node)
+        self._record(rule, name, node, call, function, category, span=span)
 
     def _method_definition(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, function: str | None
