@@ -20,6 +20,7 @@ TIMEOUT = "timeout"  # a gevent.Timeout instance
 QUEUE = "queue-object"  # a gevent.queue.Queue (or Priority, Lifo, Joinable) instance
 EVENT = "event-object"  # a gevent.event.Event instance
 ASYNC_RESULT = "async-result-object"  # a gevent.event.AsyncResult instance
+SEMAPHORE = "semaphore-object"  # a gevent.lock.Semaphore, BoundedSemaphore or RLock
 SESSION = "requests-session"  # a requests.Session: its requests relied on the socket patch
 CLASS_PREFIX = "class:"  # the class itself: "class:greenlet" is Greenlet or a subclass
 ALIAS_PREFIX = "alias:"  # a parameter whose default is a gevent name: "alias:gevent.Timeout"
@@ -45,6 +46,11 @@ CLASS_KINDS: dict[str, str] = {
     },
     "gevent.event.Event": EVENT,
     "gevent.event.AsyncResult": ASYNC_RESULT,
+    **{
+        f"gevent.{module}.{name}": SEMAPHORE
+        for module in ("lock", "coros")
+        for name in ("Semaphore", "BoundedSemaphore", "RLock")
+    },
     "requests.Session": SESSION,
     "requests.session": SESSION,
     "requests.sessions.Session": SESSION,
@@ -123,6 +129,7 @@ METHOD_RULES: dict[str, dict[str, str]] = {
     # Only the methods whose asyncio form differs (awaited, or renamed).
     QUEUE: {"put": "queue", "get": "queue", "peek": "queue", "join": "joinable-queue"},
     EVENT: {"wait": "event"},
+    SEMAPHORE: {"acquire": "semaphore", "wait": "semaphore"},
     ASYNC_RESULT: {name: "async-result" for name in ("get", "wait", "set", "set_exception")},
     SESSION: {
         name: "patched-requests"

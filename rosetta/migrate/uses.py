@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rosetta.migrate.bindings import FUNCTIONS, Bindings, is_false_literal
+from rosetta.migrate.indirect import indirect_uses
 from rosetta.migrate.names import (
     ALIAS_PREFIX,
     API_RULES,
@@ -25,7 +26,6 @@ from rosetta.migrate.names import (
     KILL_METHODS,
     METHOD_RULES,
     PATCHED_NAMES,
-    QUEUE,
     SESSION,
     SILENT_TIMEOUTS,
     SOCKET,
@@ -99,8 +99,9 @@ class Uses(Bindings):
         self._references: list[tuple[ast.AST, str | None]] = []
         self._functions: list[str] = []
         # Calls whose first argument is a string naming a gevent module or attribute.
-        self._strings: list[tuple[ast.Call, ast.Constant, str | None]] = []
-        self._loops: list[tuple[ast.For | ast.AsyncFor | ast.comprehension, str | None]] = []
+        self.strings: list[tuple[ast.Call, ast.Constant, str | None]] = []
+        # Loops and `with` items: a loop over a queue gets, a `with` on a lock acquires.
+        self.protocols: list[tuple[ast.AST, str | None]] = []
 
     # --- collection (during the traversal) ---
 
@@ -129,7 +130,11 @@ class Uses(Bindings):
     def visit_binder(self, node: ast.AST) -> None:
         super().visit_binder(node)
         if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
-            self._loops.append((node, self._current()))
+            self.protocols.append((node, self._current()))
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        super().visit_withitem(node)
+        self.protocols.append((node, self._current()))
 
     def visit_reference(self, node: ast.Name | ast.Attribute) -> None:
         self._references.append((node, self._current()))
@@ -142,7 +147,7 @@ class Uses(Bindings):
             and isinstance(first.value, str)
             and first.value.split(".")[0] in ("gevent", "greenlet")
         ):
-            self._strings.append((node, first, self._current()))
+            self.strings.append((node, first, self._current()))
 
     # --- classification (after the bindings settled) ---
 
@@ -157,27 +162,7 @@ class Uses(Bindings):
                 continue
             if isinstance(node, ast.Attribute):
                 self._method(node, function)
-        for call, string, function in self._strings:
-            self._string_target(call, string, function)
-        for loop, function in self._loops:
-            if self.kind_of(loop.iter) == QUEUE:  # `for item in queue`: a get() per item
-                self._record("queue", "for ... in queue", loop.iter, None, function)
-
-    def _string_target(self, call: ast.Call, string: ast.Constant, function: str | None) -> None:
-        """`mock.patch("gevent.socket.socket")`, `import_module("gevent.monkey")`: real uses."""
-        func = call.func
-        named = self.imported(func) & _STRING_TARGETS
-        if not named and isinstance(func, ast.Name) and func.id == "__import__":
-            named = {"__import__"}
-        if not named and isinstance(func, ast.Attribute) and func.attr in ("setattr", "delattr"):
-            named = {"monkeypatch"}  # pytest's monkeypatch: setattr takes an object otherwise
-        if not named:
-            return
-        name = string.value
-        if not all(part.isidentifier() for part in name.split(".")):
-            return
-        rule = self._gevent_rule(name, name.split("."), None)
-        self._record(rule, name, string, None, function)
+        indirect_uses(self)
 
     def _record(
         self,
@@ -362,18 +347,6 @@ class Uses(Bindings):
         return rule
 
 
-# Functions whose first argument names a module or an attribute by its dotted path.
-_STRING_TARGETS = frozenset(
-    {
-        "mock.patch",
-        "unittest.mock.patch",
-        "mock.patch.dict",
-        "unittest.mock.patch.dict",
-        "importlib.import_module",
-        "importlib.__import__",
-        "pkgutil.resolve_name",
-    }
-)
 _METHOD_NAMES = frozenset(
     name for table in (*METHOD_RULES.values(), *CLASS_METHOD_RULES.values()) for name in table
 )

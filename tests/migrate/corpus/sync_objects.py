@@ -4,6 +4,7 @@ from collections import defaultdict
 
 import gevent
 from gevent.event import AsyncResult, Event
+from gevent.lock import Semaphore
 from gevent.pywsgi import WSGIHandler
 from gevent.queue import JoinableQueue, Queue
 
@@ -44,6 +45,20 @@ class Emitter:
 def drain(jobs: JoinableQueue) -> None:  # expect: joinable-queue
     jobs.join()  # expect: joinable-queue
     print(jobs.qsize())
+
+
+class Pipe:
+    def __init__(self) -> None:
+        self._lock = Semaphore(value=1)  # expect: semaphore
+
+    def send(self, data: bytes) -> None:
+        with self._lock:  # expect: semaphore
+            print(data)
+
+    def close(self) -> None:
+        if not self._lock.acquire(blocking=False):  # expect: semaphore
+            raise RuntimeError("busy")
+        self._lock.release()  # the same in asyncio: nothing to change
 
 
 class QuietHandler(WSGIHandler):  # expect: wsgi-server
