@@ -16,10 +16,12 @@ from rosetta.migrate.names import (
     ALIAS_PREFIX,
     ALL_CATEGORIES,
     API_RULES,
+    CLASS_KINDS,
     CLASS_PREFIX,
     GREENLET,
     GREENLET_MAP,
     GREENLETS,
+    HUB_GETTERS,
     PATCH_ALL,
     PATCH_ALL_KEYWORDS,
     PATCH_CATEGORIES,
@@ -76,8 +78,12 @@ class Bindings(Reader):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._binders.append(node)
-        for statement in node.body:
-            if isinstance(statement, FUNCTIONS) and statement.args.args:
+        pending = list(node.body)
+        while pending:  # methods, also those defined under an `if` or a `try` of the body
+            statement = pending.pop()
+            if isinstance(statement, ast.If | ast.Try | ast.With):
+                pending.extend(_blocks(statement))
+            elif isinstance(statement, FUNCTIONS) and statement.args.args:
                 decorators = {_name(d) for d in statement.decorator_list}
                 if "staticmethod" not in decorators:
                     self.self_class[statement.args.args[0]] = node
@@ -120,6 +126,7 @@ class Bindings(Reader):
             self._local_calls.append(node)
         for name in self.imported(node.func):
             self._note_patch(name, node)
+            self.hub_objects = self.hub_objects or name in HUB_GETTERS
 
     def _note_patch(self, name: str, call: ast.Call) -> None:
         categories = PATCH_CATEGORIES.get(name, frozenset())
@@ -256,6 +263,23 @@ class Bindings(Reader):
         kind = self.kind_of(value)
         if kind is not None:
             self.bind_kind(target, kind)
+        elif isinstance(target, ast.Name) and isinstance(value, ast.Name | ast.Attribute):
+            self._bind_alias(target, value)
+
+    def _bind_alias(self, target: ast.Name, value: ast.Name | ast.Attribute) -> None:
+        """`_read = gevent.os.nb_read` at module level: `_read(fd, n)` calls gevent."""
+        scope = self.scopes.scope_of.get(target)
+        if scope is None or scope.kind != "module" or target in self.kinds:
+            return
+        names = sorted(
+            name
+            for name in self.imported(value)
+            if name.split(".")[0] in ("gevent", "greenlet")
+            and not any(name == c or name.startswith(c + ".") for c in CLASS_KINDS)
+        )
+        if names:
+            self.kinds[target] = ALIAS_PREFIX + names[0]
+            self.aliases = True
 
     def bind_kind(self, target: ast.expr, kind: str) -> None:
         if isinstance(target, ast.Name):
@@ -279,6 +303,14 @@ class Bindings(Reader):
         ):
             # `jobs[key] = gevent.spawn(...)`: a dict (or list) of greenlets.
             self.bind_kind(target.value, GREENLET_MAP)
+
+
+def _blocks(statement: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
+    found = [*statement.body, *getattr(statement, "orelse", [])]
+    found += getattr(statement, "finalbody", [])
+    for handler in getattr(statement, "handlers", []):
+        found += handler.body
+    return found
 
 
 def _name(node: ast.expr) -> str:

@@ -21,6 +21,7 @@ QUEUE = "queue-object"  # a gevent.queue.Queue (or Priority, Lifo, Joinable) ins
 EVENT = "event-object"  # a gevent.event.Event instance
 ASYNC_RESULT = "async-result-object"  # a gevent.event.AsyncResult instance
 SEMAPHORE = "semaphore-object"  # a gevent.lock.Semaphore, BoundedSemaphore or RLock
+HUB = "hub"  # gevent's hub, its loop and its watchers: no asyncio counterpart of their own
 SESSION = "requests-session"  # a requests.Session: its requests relied on the socket patch
 CLASS_PREFIX = "class:"  # the class itself: "class:greenlet" is Greenlet or a subclass
 ALIAS_PREFIX = "alias:"  # a parameter whose default is a gevent name: "alias:gevent.Timeout"
@@ -65,6 +66,8 @@ MAKER_KINDS: dict[str, str] = {
     "gevent.greenlet.Greenlet.spawn_later": GREENLET,
     "gevent.Timeout.start_new": TIMEOUT,
     "gevent.timeout.Timeout.start_new": TIMEOUT,
+    "gevent.get_hub": HUB,
+    "gevent.hub.get_hub": HUB,
 }
 CLASS_METHODS_MAKING: dict[str, dict[str, str]] = {
     GREENLET: {"spawn": GREENLET, "spawn_later": GREENLET},

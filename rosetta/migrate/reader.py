@@ -21,6 +21,7 @@ from rosetta.migrate.names import (
     GREENLET,
     GREENLET_MAP,
     GREENLETS,
+    HUB,
     HUB_GETTERS,
     MAKER_KINDS,
     POOL,
@@ -94,6 +95,7 @@ class Reader:
         self.self_class: dict[ast.arg, ast.ClassDef] = {}  # `self` / `cls` of each method
         self.local_bases: dict[ast.ClassDef, list[ast.ClassDef]] = {}
         self._qualified: dict[ast.AST, set[QualifiedName]] = {}
+        self.hub_objects = False  # set by the first pass when the file gets gevent's hub
 
     # --- names ---
 
@@ -250,6 +252,8 @@ class Reader:
         held = self.kind_of(func.value)
         if held == POOL and method in POOL_SPAWNERS:
             return GREENLET
+        if held == HUB:
+            return HUB  # hub.loop.child(pid): a watcher of the hub's loop
         if held == GREENLETS:
             return _FROM_SEQUENCE.get(method)
         if held == GREENLET_MAP:
@@ -303,6 +307,13 @@ class Reader:
             return self.kind_of(expr.value)
         return None
 
+    def is_hub(self, expr: ast.expr) -> bool:
+        """The hub, its loop or a watcher; a name only if every binding of it says so."""
+        if isinstance(expr, ast.Name):
+            bindings = self.assignments(expr)
+            return bool(bindings) and all(self.kinds.get(b.node) == HUB for b in bindings)
+        return isinstance(expr, ast.Call | ast.Attribute) and self.kind_of(expr) == HUB
+
     def _attribute_expression_kind(self, expr: ast.Attribute) -> str | None:
         made = self.class_kind(expr)
         if made is not None:
@@ -313,6 +324,8 @@ class Reader:
             and self.imported(expr.value.func) & HUB_GETTERS
         ):
             return THREADPOOL
+        if self.hub_objects and self.is_hub(expr.value):
+            return THREADPOOL if expr.attr == "threadpool" else HUB
         owner = self.owner(expr.value)
         if owner is None:
             return None

@@ -242,6 +242,13 @@ class Uses(Bindings):
         return False
 
     def _method(self, node: ast.Attribute, function: str | None) -> None:
+        if self.hub_objects and node.attr != "threadpool" and self.is_hub(node.value):
+            # `hub.loop.destroy()`, `watcher.start(cb)`: gevent's machinery, no asyncio twin.
+            span = self.positions.attribute(node)
+            self._record(
+                "other", f"hub.{node.attr}", node, self._call_of(node), function, span=span
+            )
+            return
         if node.attr not in _METHOD_NAMES:
             return
         if any(name.split(".")[0] in ("gevent", "greenlet") for name in self.imported(node)):
