@@ -122,7 +122,10 @@ class Bindings(Reader):
             and (node.func.attr in _ADDERS or node.func.attr in _EXTENDERS)
         ):
             self._binders.append(node)
-        elif isinstance(node.func, ast.Name) and (node.args or node.keywords):
+        elif (node.args or node.keywords) and (
+            isinstance(node.func, ast.Name)
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "start")
+        ):
             self._local_calls.append(node)
         for name in self.imported(node.func):
             self._note_patch(name, node)
@@ -205,19 +208,46 @@ class Bindings(Reader):
 
     def _bind_arguments(self, call: ast.Call) -> None:
         """`send(r, pool)` with `def send(r, pool=None)` in the file: `pool` holds a Pool."""
-        assert isinstance(call.func, ast.Name)
-        functions = [b.node for b in self.assignments(call.func) if isinstance(b.node, FUNCTIONS)]
-        if len(functions) != 1:
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            self._bind_watcher_callback(call, func)
             return
-        arguments = functions[0].args
-        positional = [*arguments.posonlyargs, *arguments.args]
+        assert isinstance(func, ast.Name)
+        functions = [b.node for b in self.assignments(func) if isinstance(b.node, FUNCTIONS)]
+        if len(functions) == 1:
+            self._bind_call(call.args, call.keywords, functions[0], 0)
+
+    def _bind_watcher_callback(self, call: ast.Call, func: ast.Attribute) -> None:
+        """`watcher.start(self._on_event, watcher)`: the callback gets the watcher."""
+        if func.attr != "start" or not call.args or not self.hub_objects:
+            return
+        callback = call.args[0]
+        if not isinstance(callback, ast.Attribute) or not self.is_hub(func.value):
+            return
+        owner = self.owner(callback.value)
+        if not isinstance(owner, ast.ClassDef):
+            return
+        for statement in ast.walk(owner):
+            if isinstance(statement, FUNCTIONS) and statement.name == callback.attr:
+                self._bind_call(call.args[1:], [], statement, 1)  # after `self`
+                return
+
+    def _bind_call(
+        self,
+        args: list[ast.expr],
+        keywords: list[ast.keyword],
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        skip: int,
+    ) -> None:
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args][skip:]
         by_name = {arg.arg: arg for arg in [*arguments.args, *arguments.kwonlyargs]}
         pairs = []
-        for value, param in zip(call.args, positional, strict=False):
+        for value, param in zip(args, positional, strict=False):
             if isinstance(value, ast.Starred):
                 break
             pairs.append((param, value))
-        pairs += [(by_name[k.arg], k.value) for k in call.keywords if k.arg in by_name]
+        pairs += [(by_name[k.arg], k.value) for k in keywords if k.arg in by_name]
         for param, value in pairs:
             if param in self.kinds:
                 continue

@@ -242,7 +242,9 @@ class Uses(Bindings):
         return False
 
     def _method(self, node: ast.Attribute, function: str | None) -> None:
-        if self.hub_objects and node.attr != "threadpool" and self.is_hub(node.value):
+        methods_follow = isinstance(self.parents.get(node), ast.Attribute)
+        threadpool = node.attr == "threadpool" and methods_follow  # reported as threadpool
+        if self.hub_objects and not threadpool and self.is_hub(node.value):
             # `hub.loop.destroy()`, `watcher.start(cb)`: gevent's machinery, no asyncio twin.
             span = self.positions.attribute(node)
             self._record(
