@@ -242,9 +242,9 @@ class Uses(Bindings):
         return False
 
     def _method(self, node: ast.Attribute, function: str | None) -> None:
-        methods_follow = isinstance(self.parents.get(node), ast.Attribute)
-        threadpool = node.attr == "threadpool" and methods_follow  # reported as threadpool
-        if self.hub_objects and not threadpool and self.is_hub(node.value):
+        # Once per chain (`hub.loop.io(fd)` once), and not after `get_hub()` (reported as such).
+        whole = not isinstance(self.parents.get(node), ast.Attribute)
+        if self.hub_objects and whole and not self._gets_hub(node) and self.is_hub(node.value):
             # `hub.loop.destroy()`, `watcher.start(cb)`: gevent's machinery, no asyncio twin.
             span = self.positions.attribute(node)
             self._record(
@@ -279,6 +279,13 @@ class Uses(Bindings):
         category = SOCKET if kind == SESSION else None
         span = self.positions.attribute(node)
         self._record(rule, name, node, call, function, category, span=span)
+
+    def _gets_hub(self, node: ast.expr) -> bool:
+        while isinstance(node, ast.Attribute | ast.Call):
+            if isinstance(node, ast.Call) and self.imported(node.func) & HUB_GETTERS:
+                return True
+            node = node.value if isinstance(node, ast.Attribute) else node.func
+        return False
 
     def _method_definition(
         self, node: ast.FunctionDef | ast.AsyncFunctionDef, function: str | None
