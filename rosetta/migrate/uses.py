@@ -26,10 +26,13 @@ from rosetta.migrate.names import (
     KILL_METHODS,
     METHOD_RULES,
     PATCHED_NAMES,
+    POOL,
+    RAW_GREENLET,
     SESSION,
     SILENT_TIMEOUTS,
     SOCKET,
     THREADPOOL,
+    TIMEOUT,
 )
 from rosetta.migrate.positions import Positions
 from rosetta.migrate.reader import _first_argument
@@ -82,11 +85,14 @@ def _has_star(call: ast.Call) -> bool:
     )
 
 
+_TASK_KINDS = frozenset({GREENLET, RAW_GREENLET, POOL, THREADPOOL, TIMEOUT})
+
+
 def _class_method(name: str) -> str | None:
     """`gevent.Greenlet.kill` is the kill rule, not the class rule."""
     owner, _, method = name.rpartition(".")
     kind = CLASS_KINDS.get(owner)
-    if kind is None:
+    if kind not in _TASK_KINDS:  # `Semaphore.acquire` keeps the class's own rule
         return None
     return CLASS_METHOD_RULES.get(kind, {}).get(method) or METHOD_RULES.get(kind, {}).get(method)
 
