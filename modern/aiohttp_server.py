@@ -75,7 +75,7 @@ async def accepting(
             loop.call_later(limits.header, _head_due, handler, timeout)
         return handler
 
-    server = await loop.create_server(new_connection, sock=sock)
+    server = await loop.create_server(new_connection, sock=sock, **connections.tls_server_options)
     try:
         yield
     finally:

@@ -115,7 +115,7 @@ def accepting(sock: socket.socket, handle: Handler, connections: Connections) ->
             connections.discard(connection)
             writer.close()
 
-    return serving(asyncio.start_server(client_task, sock=sock))
+    return serving(asyncio.start_server(client_task, sock=sock, **connections.tls_server_options))
     # --8<-- [end:accept]
 
 

@@ -59,7 +59,14 @@ class AccessLog:
         self._lines, self._size = [], 0
         self._stop.clear()
         self._flusher = threading.Thread(target=self._flush_often, name="access-log", daemon=True)
-        self._flusher.start()
+        # Started with every signal blocked, so the kernel never hands this thread a signal
+        # meant for the process: a SIGTERM taken here would leave the main thread asleep in
+        # accept() (its handler runs only there, and nothing would interrupt the call).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            self._flusher.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGHUP, lambda signum, frame: self.reopen())
 
