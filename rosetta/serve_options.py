@@ -9,7 +9,6 @@ context for the models that serve TLS).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 from pathlib import Path
@@ -83,7 +82,7 @@ def add_http_site_options(serve: argparse.ArgumentParser) -> None:
 
 def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
     """The site `serve http` serves, with the features the command line turned on."""
-    from rosetta.access_log import AccessLog, LoggingSite
+    from rosetta.access_log import AccessLog, LoggingSite, pass_signal_to_children
     from rosetta.protocol.static import StaticSite
 
     features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
@@ -101,20 +100,8 @@ def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
             raise UsageError(message) from None
     # A process that serves replaces this with its own handler, which reopens the log; the
     # supervisor of --workers keeps it, and passes the signal on to every worker.
-    signal.signal(signal.SIGHUP, _pass_signal_to_children)
+    signal.signal(signal.SIGHUP, lambda signum, frame: pass_signal_to_children(signum))
     return LoggingSite(root, access_log=log, **features)
-
-
-def _pass_signal_to_children(signum: int, frame: object) -> None:
-    pid = os.getpid()
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listed:
-            children = [int(word) for word in listed.read().split()]
-    except OSError:
-        return  # no /proc: each worker can still be signalled on its own
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signum)
 
 
 def tls_models() -> str:
