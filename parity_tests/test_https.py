@@ -6,6 +6,7 @@ The models that do not serve TLS refuse the options with one line and exit code 
 
 from __future__ import annotations
 
+import signal
 import socket
 import ssl
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from parity_tests.accepted_differences import normalise_date
 from parity_tests.clients import HTTPReader, Response, connect, is_closed_by_peer, raw_get
 from parity_tests.conftest import Certificates, Impl, Site, implementations
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from parity_tests.harness import STOP_TIMEOUT, ServerProcess, assert_clean_stop
 from rosetta import registry
 
 TLS_IMPLS = [pytest.param(impl, id=impl.label) for impl in implementations("http")]
@@ -47,15 +48,15 @@ class Servers:
         self.tls = impl.start("http", root=site.root, extra=extra)
         self.plain = impl.start("http", root=site.root)
 
-    def client_context(self) -> ssl.SSLContext:
-        context = ssl.create_default_context(cafile=str(self.certificates.ca))
-        context.set_alpn_protocols(["http/1.1"])
-        return context
-
     def tls_connect(self) -> ssl.SSLSocket:
-        return self.client_context().wrap_socket(
-            connect(self.tls.address), server_hostname="localhost"
-        )
+        return tls_connect(self.tls.address, self.certificates)
+
+
+def tls_connect(address: tuple[str, int], certificates: Certificates) -> ssl.SSLSocket:
+    """A TLS client that trusts the test CA and offers ALPN http/1.1."""
+    context = ssl.create_default_context(cafile=str(certificates.ca))
+    context.set_alpn_protocols(["http/1.1"])
+    return context.wrap_socket(connect(address), server_hostname="localhost")
 
 
 @pytest.fixture(scope="module", params=TLS_IMPLS)
@@ -76,7 +77,11 @@ def _exchange(sock: socket.socket, raw: bytes) -> Response:
         return HTTPReader(sock).read(head_only=raw.startswith(b"HEAD "))
 
 
-@pytest.mark.parametrize("raw", CASES, ids=lambda raw: raw.split(b"\r\n")[0].decode())
+def _case_id(raw: bytes) -> str:
+    return raw.split(b"\r\n")[0].decode() + (" range" if b"Range:" in raw else "")
+
+
+@pytest.mark.parametrize("raw", CASES, ids=_case_id)
 def test_https_answers_the_bytes_plain_http_does(servers: Servers, raw: bytes) -> None:
     over_tls = _exchange(servers.tls_connect(), raw)
     plain = _exchange(connect(servers.plain.address), raw)
@@ -196,11 +201,20 @@ def test_tls_options_are_a_usage_error_for_echo(certificates: Certificates) -> N
     assert result.stderr.startswith("rosetta: error: --certfile")
 
 
-def test_the_https_server_of_a_module_is_stopped_cleanly(
-    site: Site, certificates: Certificates
+@pytest.mark.parametrize("impl", TLS_IMPLS)
+def test_a_stop_closes_open_tls_connections_cleanly(
+    impl: Impl, site: Site, certificates: Certificates
 ) -> None:
-    server: ServerProcess = start_server(
-        "http", "modern.protocol", root=site.root, extra=certificates.options
-    )
-    with connect(server.address):  # an open connection that never handshakes
+    """SIGTERM with a kept-alive TLS client and one that never handshakes: exit 0 without a
+    traceback, and the kept-alive client sees the end of the stream, not a TLS error."""
+    server: ServerProcess = impl.start("http", root=site.root, extra=certificates.options)
+    try:
+        with tls_connect(server.address, certificates) as kept, connect(server.address):
+            kept.sendall(raw_get("/hello.txt"))
+            assert HTTPReader(kept).read().status == 200
+            server.proc.send_signal(signal.SIGTERM)
+            kept.settimeout(10.0)
+            assert kept.recv(100) == b""
+            server.proc.wait(timeout=STOP_TIMEOUT)  # one signal: a second may be fatal
+    finally:
         assert_clean_stop(server)

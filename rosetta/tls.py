@@ -27,6 +27,11 @@ def server_context(certfile: str, keyfile: str | None = None) -> ssl.SSLContext:
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(certfile, keyfile)
     context.set_alpn_protocols(list(ALPN_PROTOCOLS))
+    # A stop shuts the read side of every open connection (the classic models): OpenSSL would
+    # take that EOF without a close_notify for an attack and send the client a decode_error
+    # alert; taken as a clean close, the client sees a clean close too. Every request is
+    # framed by its head and length, so a truncated one is only an incomplete request.
+    context.options |= getattr(ssl, "OP_IGNORE_UNEXPECTED_EOF", 0)
     return context
 
 
