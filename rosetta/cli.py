@@ -206,6 +206,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 "available": model.available,
                 "needs": list(model.needs),
                 "options": {name: list(values) for name, values in model.options.items()},
+                "tls": model.tls,
                 "summary": model.summary,
             }
             for model in registry.MODELS
