@@ -21,6 +21,7 @@ from parity_tests.clients import HTTPReader, Response, connect, is_closed_by_pee
 from parity_tests.conftest import Certificates, Impl, Site, implementations
 from parity_tests.harness import STOP_TIMEOUT, ServerProcess, assert_clean_stop
 from rosetta import registry
+from rosetta.tls import server_context
 
 TLS_IMPLS = [pytest.param(impl, id=impl.label) for impl in implementations("http")]
 TLS_IMPLS = [param for param in TLS_IMPLS if param.values[0].model.tls]  # type: ignore[union-attr]
@@ -165,6 +166,14 @@ def test_curl_with_the_ca_certificate(servers: Servers, site: Site) -> None:
 def _serve(*words: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "rosetta", "serve", *words, "--port", "0"]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+def test_the_context_is_tls_1_2_and_later_with_alpn_http_1_1(certificates: Certificates) -> None:
+    context = server_context(str(certificates.cert), str(certificates.key))
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert context.options & ssl.OP_IGNORE_UNEXPECTED_EOF
+    with pytest.raises(ssl.SSLError):  # the CA's certificate with the server's key
+        server_context(str(certificates.ca), str(certificates.key))
 
 
 @pytest.mark.parametrize("model", REFUSING)
