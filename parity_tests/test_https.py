@@ -19,7 +19,7 @@ import pytest
 from parity_tests.accepted_differences import normalise_date
 from parity_tests.clients import HTTPReader, Response, connect, is_closed_by_peer, raw_get
 from parity_tests.conftest import Certificates, Impl, Site, implementations
-from parity_tests.harness import STOP_TIMEOUT, ServerProcess, assert_clean_stop
+from parity_tests.harness import STOP_TIMEOUT, ServerProcess, assert_clean_stop, start_server
 from rosetta import registry
 from rosetta.tls import server_context
 
@@ -166,6 +166,17 @@ def test_curl_with_the_ca_certificate(servers: Servers, site: Site) -> None:
 def _serve(*words: str) -> subprocess.CompletedProcess[str]:
     argv = [sys.executable, "-m", "rosetta", "serve", *words, "--port", "0"]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+
+def test_every_worker_serves_tls(site: Site, certificates: Certificates) -> None:
+    extra = ("--workers", "2", *certificates.options)
+    server = start_server("http", "modern.protocol", root=site.root, extra=extra)
+    try:
+        for _ in range(10):  # new connections, spread by the kernel over both workers
+            answer = _exchange(tls_connect(server.address, certificates), raw_get("/hello.txt"))
+            assert answer.body == (site.root / "hello.txt").read_bytes()
+    finally:
+        assert_clean_stop(server)
 
 
 def test_the_context_is_tls_1_2_and_later_with_alpn_http_1_1(certificates: Certificates) -> None:
