@@ -61,9 +61,13 @@ def handshake(
 ) -> ssl.SSLSocket | None:
     """The server side of the TLS handshake on `sock`, within the head deadline; None (with
     one console line) if the client did not complete it."""
+    duplicate: socket.socket | None = None
     try:
-        secure = tls.wrap_socket(sock.dup(), server_side=True, do_handshake_on_connect=False)
-    except OSError as error:
+        duplicate = sock.dup()
+        secure = tls.wrap_socket(duplicate, server_side=True, do_handshake_on_connect=False)
+    except OSError as error:  # out of descriptors, or the socket is gone already
+        if duplicate is not None:
+            duplicate.close()
         console.event(f"[{show_peer(addr)}] no TLS ({describe(error)}): closed")
         return None
     try:
