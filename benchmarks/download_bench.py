@@ -104,6 +104,7 @@ def start_nginx(base: Path) -> tuple[subprocess.Popen[bytes], int]:
     raise SystemExit("nginx did not listen within 10 s")
 
 
+# Shaped like rosetta.instruments.EchoRound (two fields, one derived value), nothing shared.
 @dataclass(frozen=True)
 class Workload:
     count: int

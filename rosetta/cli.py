@@ -42,7 +42,7 @@ from rosetta.serve_options import (
     tls_options,
 )
 from rosetta.site import BUNDLED_SITE
-from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
+from rosetta.usage import OneLineParser, UsageError, check_option, fail, find_model, load_model
 
 if TYPE_CHECKING:
     from rosetta.protocol.static import StaticSite
@@ -269,11 +269,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         value = getattr(args, name, None)
         if value is None:
             continue
-        if name not in model.options:
-            return fail(f"model {model.name} has no --{name} option")
-        allowed = model.options[name]
-        if allowed and value not in allowed:
-            return fail(f"model {model.name} takes --{name} {'|'.join(allowed)}")
+        check_option(model, name, value, flag=f"--{name}", sep=" ")
         options[name] = value
 
     root: Path | None = None
