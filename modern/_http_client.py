@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from rosetta.protocol.names import split_url
+
 Sink = Callable[[bytes], object]
 Address = tuple[str, str, int]  # scheme, host, port
 
@@ -31,8 +33,18 @@ class ClosedEarly(ConnectionError):
     """The connection ended before the answer did (or before it began)."""
 
 
-def _drop(_: bytes) -> None:
-    return None
+# The response headers a download reads, by their lower-case wire names.
+READ_HEADERS = {
+    name.encode(): name
+    for name in (
+        "location",
+        "content-length",
+        "content-range",
+        "transfer-encoding",
+        "etag",
+        "last-modified",
+    )
+}
 
 
 class Connection(asyncio.Protocol):
@@ -53,6 +65,7 @@ class Connection(asyncio.Protocol):
         self._started = False  # any byte of the answer seen
         self._read_until_close = False
         self._timer: asyncio.TimerHandle | None = None
+        self._waiting = False  # for an answer: the silence timer counts
         self._last_read = 0.0
 
     # --- what the driver calls ---
@@ -116,7 +129,9 @@ class Connection(asyncio.Protocol):
 
     # --- httptools callbacks ---
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        key = READ_HEADERS.get(name.lower())
+        if key is not None:  # the rest (Date, Server...) is never looked at
+            self._headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         headers = self._headers
@@ -137,9 +152,7 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def on_message_complete(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._waiting = False  # the timer stays, idle, for the next request
         if not self.parser.should_keep_alive():
             self.closed = True  # answered; closed once the driver is done with it
         if self._done is not None and not self._done.done():
@@ -148,11 +161,14 @@ class Connection(asyncio.Protocol):
     # --- the silence timer ---
     def _arm(self) -> None:
         self._last_read = self.loop.time()
+        self._waiting = True
         if self._timer is None:
             self._timer = self.loop.call_at(self._last_read + self.timeout, self._check)
 
     def _check(self) -> None:
         self._timer = None
+        if not self._waiting:
+            return  # idle between requests: the next one arms it again
         due = self._last_read + self.timeout
         if self.loop.time() < due:
             self._timer = self.loop.call_at(due, self._check)
@@ -174,11 +190,15 @@ class Connection(asyncio.Protocol):
 
 def address_of(url: str) -> tuple[Address, str]:
     """The pool's key for a URL, and the request target (path and query)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (scheme, parts.hostname or "", port), target
+    simple = split_url(url)  # the usual URL in string operations; urlsplit for the rest
+    if simple is not None:
+        scheme, host, port, path, query = simple
+    else:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+        path, query = parts.path, parts.query
+    target = (path or "/") + (f"?{query}" if query else "")
+    return (scheme, host, port or (443 if scheme == "https" else 80)), target
 
 
 def request_head(address: Address, target: str, headers: Mapping[str, str]) -> bytes:

@@ -141,7 +141,7 @@ async def attempt(
         if not isinstance(step, ReadBody):
             return step
         try:
-            with PartFile(settings.output, fetch.job, step) as part:
+            with PartFile(settings.output, fetch.job, step, sha256=settings.digests) as part:
                 try:
                     async for chunk in response.content.iter_any():
                         part.write(chunk)

@@ -156,14 +156,13 @@ async def exchange(
         except NETWORK_ERRORS:
             connection.close()
         return step
-    loop = asyncio.get_running_loop()
     try:
-        with PartFile(settings.output, fetch.job, step) as part:
+        with PartFile(settings.output, fetch.job, step, sha256=settings.digests) as part:
 
             def save(chunk: bytes) -> None:
                 part.write(chunk)
                 report.received(fetch.job, len(chunk))
-                if rate is not None and (pause := rate.take(len(chunk), loop.time())):
+                if rate is not None and (pause := rate.take(len(chunk), connection.loop.time())):
                     connection.pause(pause)
 
             try:

@@ -104,5 +104,6 @@ class Reporter:
         if self._progress is not None:
             self._progress.console.print(text, markup=False, highlight=False)
             return
-        with self._lock:
-            print(text, file=self.stream, flush=True)
+        with self._lock:  # one write a line, flushed: a pipe reader sees it at once
+            self.stream.write(text + "\n")
+            self.stream.flush()
