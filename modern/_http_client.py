@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from urllib.parse import urlsplit
 
 import httptools
@@ -33,6 +34,8 @@ class ClosedEarly(ConnectionError):
     """The connection ended before the answer did (or before it began)."""
 
 
+READ_SIZE = 1 << 20  # at most, in one read
+HEAD_SEARCH = 16 * 1024  # a head is found in the first bytes of a read; a longer one is parsed
 # The response headers a download reads, by their lower-case wire names.
 READ_HEADERS = {
     name.encode(): name
@@ -47,11 +50,12 @@ READ_HEADERS = {
 }
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """One connection, one request at a time; `reused` once it has answered one."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, buffer: memoryview) -> None:
         self.loop = loop
+        self.buffer = buffer  # shared: each read is used up before the next one lands
         self.timeout = timeout
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -64,6 +68,11 @@ class Connection(asyncio.Protocol):
         self._sink: Sink | None = None
         self._started = False  # any byte of the answer seen
         self._read_until_close = False
+        self._in_head = False  # the head is still arriving: look for its end
+        self._head_tail = b""  # its last bytes so far (the end may span two reads)
+        self._raw_length = 0  # the body's, once the head says it
+        self._raw_left = 0  # body bytes still to pass on without the parser
+        self._keep_alive = True
         self._timer: asyncio.TimerHandle | None = None
         self._waiting = False  # for an answer: the silence timer counts
         self._last_read = 0.0
@@ -73,6 +82,7 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None
         self._head, self._done = self.loop.create_future(), self.loop.create_future()
         self._headers, self._pending, self._sink, self._started = {}, [], None, False
+        self._in_head, self._head_tail, self._raw_length = True, b"", 0
         self.transport.write(head)
         self._arm()
         return self._head
@@ -108,14 +118,49 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         self._started = True
         self._last_read = self.loop.time()
+        data = self.buffer[:nbytes]
+        if self._raw_left:
+            self._raw(data)
+            return
+        if self._in_head:  # the parser reads the head; the body may then bypass it
+            end = _head_end(self._head_tail, data)
+            if end < 0:
+                self._head_tail = (self._head_tail + bytes(data[-3:]))[-3:]
+            else:
+                if not self._feed(data[:end]):
+                    return
+                data = data[end:]
+                if self._raw_length:  # a length, and the parser has seen only the head
+                    self._raw_left, self._raw_length = self._raw_length, 0
+                    self._raw(data)
+                    return
+        self._feed(data)
+
+    def _feed(self, data: memoryview) -> bool:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as error:
             self._fail(ClosedEarly(f"bad response: {error}"))
             self.close()
+            return False
+        return True
+
+    def _raw(self, data: memoryview) -> None:
+        """A body of known length, passed on as it lies in the read buffer (no copy)."""
+        if len(data) > self._raw_left:  # bytes after the answer: no request asked for them
+            data, self._keep_alive = data[: self._raw_left], False
+        self._raw_left -= len(data)
+        if data:
+            self.on_body(data)
+        if not self._raw_left and not self.closed:
+            self.parser = httptools.HttpResponseParser(self)  # fresh for the next answer
+            self.on_message_complete()
 
     def connection_lost(self, error: Exception | None) -> None:
         self.closed = True
@@ -135,15 +180,22 @@ class Connection(asyncio.Protocol):
 
     def on_headers_complete(self) -> None:
         headers = self._headers
-        self._read_until_close = "content-length" not in headers and "chunked" not in headers.get(
+        self._in_head = False
+        self._keep_alive = self.parser.should_keep_alive()
+        length = headers.get("content-length", "")
+        status = self.parser.get_status_code()
+        encoded = "transfer-encoding" in headers
+        self._read_until_close = not length and "chunked" not in headers.get(
             "transfer-encoding", ""
         )
+        if length.isdigit() and not encoded and status >= 200 and status not in (204, 304):
+            self._raw_length = int(length)  # 0: the parser ends the answer itself
         if self._head is not None and not self._head.done():
             self._head.set_result((self.parser.get_status_code(), headers))
 
-    def on_body(self, body: bytes) -> None:
+    def on_body(self, body: bytes | memoryview) -> None:
         if self._sink is None:
-            self._pending.append(body)
+            self._pending.append(bytes(body))  # the read buffer is reused: a copy
             return
         try:
             self._sink(body)
@@ -153,7 +205,7 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self._waiting = False  # the timer stays, idle, for the next request
-        if not self.parser.should_keep_alive():
+        if not self._keep_alive:
             self.closed = True  # answered; closed once the driver is done with it
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
@@ -188,6 +240,14 @@ class Connection(asyncio.Protocol):
         return self._started
 
 
+def _head_end(tail: bytes, data: memoryview) -> int:
+    """Where in `data` the head's blank line ends, `tail` being the bytes of the head just
+    before it; -1 if not within HEAD_SEARCH bytes (a longer head: the parser reads it all)."""
+    window = tail + bytes(data[:HEAD_SEARCH])
+    found = window.find(b"\r\n\r\n")
+    return -1 if found < 0 else found + 4 - len(tail)
+
+
 def address_of(url: str) -> tuple[Address, str]:
     """The pool's key for a URL, and the request target (path and query)."""
     simple = split_url(url)  # the usual URL in string operations; urlsplit for the rest
@@ -214,17 +274,27 @@ def request_head(address: Address, target: str, headers: Mapping[str, str]) -> b
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+_NO_SLOT: AbstractAsyncContextManager[object] = nullcontext()
+
+
 class Pool:
     """Idle keep-alive connections per address; `per_host` semaphores bound each host."""
 
-    def __init__(self, timeout: float, per_host: int) -> None:
+    def __init__(self, timeout: float, per_host: int, limit: int | None = None) -> None:
         self.timeout = timeout
         self.per_host = per_host
+        # No host can be asked more than `limit` requests at once anyway: no semaphore then.
+        self.unbounded = limit is not None and per_host >= limit
         self.idle: dict[Address, list[Connection]] = {}
         self.slots: dict[Address, asyncio.Semaphore] = {}
         self._tls: ssl.SSLContext | None = None
+        # One read buffer for every connection: a read is parsed and written out (or
+        # copied, for a body that came before its sink) before the loop makes the next.
+        self.buffer = memoryview(bytearray(READ_SIZE))
 
-    def slot(self, address: Address) -> asyncio.Semaphore:
+    def slot(self, address: Address) -> AbstractAsyncContextManager[object]:
+        if self.unbounded:
+            return _NO_SLOT
         if (slot := self.slots.get(address)) is None:
             slot = self.slots[address] = asyncio.Semaphore(self.per_host)
         return slot
@@ -243,7 +313,7 @@ class Pool:
         tls = self._context() if scheme == "https" else None
         async with asyncio.timeout(self.timeout):
             _, connection = await loop.create_connection(
-                lambda: Connection(loop, self.timeout),
+                lambda: Connection(loop, self.timeout, self.buffer),
                 host,
                 port,
                 ssl=tls,

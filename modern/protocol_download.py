@@ -73,7 +73,7 @@ def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
 async def download_all(
     jobs: Sequence[Job], settings: Settings, report: Report, results: dict[int, Result]
 ) -> None:
-    pool = wire.Pool(settings.timeout, settings.host_limit)
+    pool = wire.Pool(settings.timeout, settings.host_limit, settings.limit)
     loop = asyncio.get_running_loop()
     rate = RateLimit(settings.limit_rate, loop.time()) if settings.limit_rate else None
     queue = iter(jobs)  # shared: each worker takes the next job when it is free

@@ -190,10 +190,12 @@ def plan(urls: Sequence[str]) -> list[Job]:
         name, number = base, 0
         # A name is free when none of its own names is taken, which also keeps it from being
         # another job's NAME.part (taken with that job's name).
-        while any(reserved in taken for reserved in _reserved(name)):
+        reserved = _reserved(name)
+        while not taken.isdisjoint(reserved):
             number += 1
             name = _numbered(base, number)
-        taken.update(_reserved(name))
+            reserved = _reserved(name)
+        taken.update(reserved)
         jobs.append(Job(index, url, name))
     return jobs
 
