@@ -36,18 +36,18 @@ class ClosedEarly(ConnectionError):
 
 READ_SIZE = 1 << 20  # at most, in one read
 HEAD_SEARCH = 16 * 1024  # a head is found in the first bytes of a read; a longer one is parsed
-# The response headers a download reads, by their lower-case wire names.
-READ_HEADERS = {
-    name.encode(): name
-    for name in (
-        "location",
-        "content-length",
-        "content-range",
-        "transfer-encoding",
-        "etag",
-        "last-modified",
-    )
-}
+# The response headers a download reads, by their wire names: lower-case, and as servers
+# usually spell them, so that the common ones need no `lower()`; None: known, never read.
+READ_HEADERS: dict[bytes, str | None] = {}
+for _name in ("location", "content-length", "content-range", "transfer-encoding", "etag",
+              "last-modified"):  # fmt: skip
+    READ_HEADERS[_name.encode()] = _name
+    READ_HEADERS["-".join(part.capitalize() for part in _name.split("-")).encode()] = _name
+READ_HEADERS[b"ETag"] = "etag"
+for _name in ("Server", "Date", "Content-Type", "Connection", "Accept-Ranges", "Keep-Alive",
+              "Cache-Control", "Expires", "Vary"):  # fmt: skip
+    READ_HEADERS[_name.encode()] = None
+_UNKNOWN = ""
 
 
 class Connection(asyncio.BufferedProtocol):
@@ -174,7 +174,9 @@ class Connection(asyncio.BufferedProtocol):
 
     # --- httptools callbacks ---
     def on_header(self, name: bytes, value: bytes) -> None:
-        key = READ_HEADERS.get(name.lower())
+        key = READ_HEADERS.get(name, _UNKNOWN)
+        if key == _UNKNOWN:
+            key = READ_HEADERS.get(name.lower())
         if key is not None:  # the rest (Date, Server...) is never looked at
             self._headers[key] = value.decode("latin-1")
 

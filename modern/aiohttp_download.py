@@ -124,8 +124,9 @@ async def attempt(
     rate: RateLimit | None,
 ) -> Step | None:
     url = URL(fetch.url, encoded=True)
+    extra = fetch.request_headers() or None  # usually none: the session's own suffice
     try:
-        response = await session.get(url, allow_redirects=False, headers=fetch.request_headers())
+        response = await session.get(url, allow_redirects=False, headers=extra)
     except NETWORK_ERRORS as error:
         return fetch.on_error(*classify(error, settings))
     async with response:

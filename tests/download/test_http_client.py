@@ -126,3 +126,9 @@ def test_a_body_cut_short_fails_the_read(loop: asyncio.AbstractEventLoop) -> Non
     assert head.result()[0] == 200
     with pytest.raises(wire.ClosedEarly):
         done.result()
+
+
+def test_header_names_in_any_case(loop: asyncio.AbstractEventLoop) -> None:
+    message = b'HTTP/1.1 200 OK\r\ncontent-LENGTH: 768\r\netag: "x"\r\nX-Other: 1\r\n\r\n' + BODY
+    _, headers, body, _ = answer(loop, [message], sink_early=True)
+    assert (headers, body) == ({"content-length": "768", "etag": '"x"'}, BODY)
