@@ -22,9 +22,10 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from modern import _http_client as wire
+from modern._download import run
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
@@ -39,7 +40,6 @@ from rosetta.protocol.download import (
     RetryAfter,
     Step,
     certificate_detail,
-    not_started,
     timeout_detail,
 )
 
@@ -50,23 +50,7 @@ NETWORK_ERRORS = (OSError, wire.SilentServer, TimeoutError)
 def download(
     jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:
-    results: dict[int, Result] = {}
-    try:
-        with asyncio.Runner(loop_factory=_loop_factory(loop)) as runner:
-            runner.run(download_all(jobs, settings, report, results))
-    except KeyboardInterrupt:
-        pass  # Runner cancelled the workers; finished URLs are in `results`.
-    return [results.get(job.index) or not_started(job) for job in jobs]
-
-
-def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
-    if loop == "uvloop":  # without modern._runtime, which brings the servers' imports
-        import uvloop
-
-        return uvloop.new_event_loop
-    from modern._runtime import loop_factory
-
-    return loop_factory(loop)
+    return run(download_all, jobs, settings, report, loop)
 
 
 # --8<-- [start:download]
