@@ -58,7 +58,7 @@ def check_url(text: str) -> str:
 
 def split_url(url: str) -> tuple[str, str, int | None, str, str] | None:
     """`(scheme, host, port, path, query)` of an ASCII http(s) URL of the usual form (no user
-    info, no `[...]` host, a port of digits up to 65535), lower-cased as `urlsplit` does;
+    info, no `[...]` host, no `%` in the host, a port of digits up to 65535), lower-cased as `urlsplit` does;
     None for any other URL, which `urlsplit` then reads. The same answers as `urlsplit` for
     the URLs it takes, in a few string operations instead of a few dozen calls: every URL
     of a run passes here three times (checked, named, connected to)."""
@@ -74,8 +74,8 @@ def split_url(url: str) -> tuple[str, str, int | None, str, str] | None:
         if found >= 0:
             end = found
     authority, tail = rest[:end], rest[end:]
-    if "@" in authority or "[" in authority or "]" in authority:
-        return None
+    if "@" in authority or "[" in authority or "]" in authority or "%" in authority:
+        return None  # user info, an IPv6 literal, a zone or an escape: urlsplit's rules
     host, _, port_text = authority.partition(":")
     port = None
     if port_text:
