@@ -10,9 +10,9 @@ workload after workload, the same URL list fetched by `curl --parallel --paralle
 `--reference`, a bare 20-line aiohttp downloader). Each run writes into a fresh directory,
 is checked (every file there, with the right bytes) and removed, and is timed from the
 outside (wall time of the whole command, interpreter start-up included, as a user waits for
-it). The project's modules are compiled to bytecode first, as a second run finds them. The tables give the medians and the ratios the project's targets are stated in; the
-closing lines say which targets are met. Nothing leaves the machine: every URL is on
-127.0.0.1.
+it). The project's modules are compiled to bytecode first, as a second run finds them.
+The tables give the medians and the ratios the project's targets are stated in; the closing
+lines say which targets are met. Nothing leaves the machine: every URL is on 127.0.0.1.
 """
 
 from __future__ import annotations

@@ -19,11 +19,11 @@ A `PartFile` only writes and commits: whether a body is complete is the protocol
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from rosetta.protocol.download import Fetch, Job, OnDisk, ReadBody, Step
 from rosetta.protocol.download_headers import http_date
@@ -77,7 +77,7 @@ class PartFile:
         self.reading = reading or ReadBody(None)
         self.keep = self.reading.keep_part
         self.received = 0  # bytes in the .part file
-        self._digest = hashlib.sha256() if sha256 else None
+        self._digest = _sha256() if sha256 else None
         self._fd = -1
         self._done = False
 
@@ -201,6 +201,13 @@ def discard_all() -> list[Path]:
     return [Path(path) for path in paths]
 
 
+def _sha256() -> Any:
+    """A new sha256: hashlib is imported by the first run that hashes, not by every run."""
+    import hashlib
+
+    return hashlib.sha256()
+
+
 def _remove(path: str | Path) -> None:
     # Nothing more can be done if this fails; the summary still reports the URL as failed.
     with contextlib.suppress(OSError):
@@ -231,7 +238,7 @@ def on_disk(directory: Path, job: Job, *, hash_complete: bool = False) -> OnDisk
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     with open(path, "rb") as file:
         while chunk := file.read(1 << 20):
             digest.update(chunk)

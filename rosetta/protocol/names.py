@@ -58,10 +58,10 @@ def check_url(text: str) -> str:
 
 def split_url(url: str) -> tuple[str, str, int | None, str, str] | None:
     """`(scheme, host, port, path, query)` of an ASCII http(s) URL of the usual form (no user
-    info, no `[...]` host, no `%` in the host, a port of digits up to 65535), lower-cased as `urlsplit` does;
-    None for any other URL, which `urlsplit` then reads. The same answers as `urlsplit` for
-    the URLs it takes, in a few string operations instead of a few dozen calls: every URL
-    of a run passes here three times (checked, named, connected to)."""
+    info, no `[...]` host, no `%` in the host, a port of digits up to 65535), lower-cased as
+    `urlsplit` does; None for any other URL, which `urlsplit` then reads. The same answers as
+    `urlsplit` for the URLs it takes, in a few string operations instead of a few dozen
+    calls: every URL of a run passes here three times (checked, named, connected to)."""
     scheme, sep, rest = url.partition("://")
     if not sep or not url.isascii():
         return None
