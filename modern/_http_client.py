@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import httptools
 
+from rosetta.protocol.download import REQUEST_HEADERS
 from rosetta.protocol.names import split_url
 
 Sink = Callable[[bytes], object]
@@ -290,9 +291,19 @@ class Pool:
         self.idle: dict[Address, list[Connection]] = {}
         self.slots: dict[Address, asyncio.Semaphore] = {}
         self._tls: ssl.SSLContext | None = None
+        self._heads: dict[Address, bytes] = {}  # " HTTP/1.1", Host and the rest, per address
         # One read buffer for every connection: a read is parsed and written out (or
         # copied, for a body that came before its sink) before the loop makes the next.
         self.buffer = memoryview(bytearray(READ_SIZE))
+
+    def request_head(self, address: Address, target: str, extra: Mapping[str, str]) -> bytes:
+        """`request_head` with REQUEST_HEADERS and `extra`; without extra headers (the usual
+        request), from the lines kept for the address: one concatenation."""
+        if extra:
+            return request_head(address, target, {**REQUEST_HEADERS, **extra})
+        if (tail := self._heads.get(address)) is None:
+            tail = self._heads[address] = request_head(address, "", REQUEST_HEADERS)[4:]
+        return b"GET " + target.encode("latin-1") + tail
 
     def slot(self, address: Address) -> AbstractAsyncContextManager[object]:
         if self.unbounded:

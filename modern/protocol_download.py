@@ -31,7 +31,6 @@ from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol.download import (
-    REQUEST_HEADERS,
     Fetch,
     Job,
     Kind,
@@ -92,7 +91,7 @@ async def attempt(
     pool: wire.Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
 ) -> Step | None:
     address, target = wire.address_of(fetch.url)
-    head = wire.request_head(address, target, {**REQUEST_HEADERS, **fetch.request_headers()})
+    head = pool.request_head(address, target, fetch.request_headers())
     async with pool.slot(address):
         connection: wire.Connection | None = None
         try:

@@ -68,12 +68,14 @@ def split_url(url: str) -> tuple[str, str, int | None, str, str] | None:
     scheme = scheme.lower()
     if scheme != "http" and scheme != "https":
         return None
-    end = len(rest)
-    for mark in "/?#":
-        found = rest.find(mark, 0, end)
-        if found >= 0:
-            end = found
-    authority, tail = rest[:end], rest[end:]
+    end = rest.find("/")
+    if end < 0:
+        end = len(rest)
+    authority = rest[:end]
+    if "?" in authority or "#" in authority:  # a query or fragment right after the host
+        end = min(found for found in (authority.find("?"), authority.find("#")) if found >= 0)
+        authority = rest[:end]
+    tail = rest[end:]
     if "@" in authority or "[" in authority or "]" in authority or "%" in authority:
         return None  # user info, an IPv6 literal, a zone or an escape: urlsplit's rules
     host, _, port_text = authority.partition(":")

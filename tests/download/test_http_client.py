@@ -132,3 +132,17 @@ def test_header_names_in_any_case(loop: asyncio.AbstractEventLoop) -> None:
     message = b'HTTP/1.1 200 OK\r\ncontent-LENGTH: 768\r\netag: "x"\r\nX-Other: 1\r\n\r\n' + BODY
     _, headers, body, _ = answer(loop, [message], sink_early=True)
     assert (headers, body) == ({"content-length": "768", "etag": '"x"'}, BODY)
+
+
+def test_the_pool_s_kept_request_lines_are_the_request_head() -> None:
+    from rosetta.protocol.download import REQUEST_HEADERS
+
+    pool = wire.Pool(1.0, 4, 4)
+    for url in ("http://h.test/a?b=1", "https://h.test:8443/", "http://[::1]:81/x"):
+        address, target = wire.address_of(url)
+        for _ in range(2):  # made, then kept
+            assert pool.request_head(address, target, {}) == wire.request_head(
+                address, target, REQUEST_HEADERS
+            )
+        ranged = pool.request_head(address, target, {"Range": "bytes=5-"})
+        assert ranged.endswith(b"Accept-Encoding: identity\r\nRange: bytes=5-\r\n\r\n")
