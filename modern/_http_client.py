@@ -1,13 +1,17 @@
 """A helper of `modern.protocol_download`, not a model: HTTP/1.1 GET over asyncio Protocols,
 with httptools' response parser, and a keep-alive pool of connections per host.
 
-`Connection` is one TCP (or TLS, through the loop's own SSL) connection: `data_received`
-feeds httptools, the head resolves a future, and body chunks go straight to the sink the
-driver sets (the `.part` file's `write`), with no queue and no task switch per chunk; chunks
-that arrive with the head, before the sink is set, wait in a list. A timer armed on every
-read gives the `--timeout` (silence, not length). `Pool` keeps idle connections per
-scheme-host-port and opens new ones on demand; a reused connection that the server closed
-while idle is replaced once, before any byte of the answer arrived.
+`Connection` is one TCP (or TLS, through the loop's own SSL) connection, an
+`asyncio.BufferedProtocol`: every read lands in one buffer that the pool's connections share
+(a read is used up before the loop makes the next), httptools parses the head, which
+resolves a future, and a body of known length goes from the buffer to the sink the driver
+sets (the `.part` file's `write`, given a memoryview valid during the call): no copy, no
+parser call, no queue and no task switch per read. A chunked or length-less body goes
+through httptools' `on_body`; what arrives with the head, before the sink is set, is copied
+into a list. A timer per connection gives the `--timeout` (silence, not length). `Pool`
+keeps idle connections per scheme-host-port and opens new ones on demand; a reused
+connection that the server closed while idle is replaced once, before any byte of the
+answer arrived.
 """
 
 from __future__ import annotations

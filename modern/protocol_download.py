@@ -5,11 +5,13 @@ keep-alive pool of connections per host, TLS through the loop's own SSL, on uvlo
 Schedules: `-j` worker tasks on the event loop, each taking the next URL when it is done
 with one (so there are never more than `-j` tasks, and no task per URL); a worker gives the
 loop back while it waits for a connection, a response head, the end of a body or a backoff.
-The body does not pass through the task at all: `data_received` feeds httptools, whose
-`on_body` writes each chunk straight to the `.part` file.
+The body does not pass through the task at all: each read lands in the pool's buffer,
+httptools parses the head, and a body of known length goes from that buffer straight to the
+`.part` file (a chunked one through httptools' `on_body`).
 Blocks: nothing but the loop's wait for readiness; the writes are small and local.
 Costs: `-j` tasks and at most `-j` connections for the whole run, kept alive and reused; per
-URL, one request head written and one parse, no futures per chunk and no stream buffers.
+URL, one request head written and its answer's head parsed; no future, stream buffer or
+copy of the body per read.
 Counterparts: `modern.aiohttp_download` (the same decisions through aiohttp),
 `classic.gevent_download`, `classic.threads_download`.
 
