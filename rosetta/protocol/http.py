@@ -37,6 +37,10 @@ FEED_SLICE = 16 * 1024
 MAX_HEAD_BYTES = MAX_REQUEST_LINE + MAX_HEADER_BYTES + FEED_SLICE
 # What a header field counts against MAX_HEADER_BYTES besides its name and value: ": ", CRLF.
 FIELD_OVERHEAD = 4
+# A head's fields count at most one byte per field more than the head's own bytes (a field
+# written "name:value" counts ": "), so below this many bytes of head, counting cannot reach
+# MAX_HEADER_BYTES and the parser's callbacks need not count.
+_COUNT_FROM = MAX_HEADER_BYTES - 2 * MAX_HEADER_COUNT
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +118,7 @@ class HTTPConnection:
     """One client connection's request side: bytes in, `Request`/`ProtocolError` events out."""
 
     __slots__ = (
+        "_counting",
         "_finished",
         "_head_bytes",
         "_header_bytes",
@@ -201,10 +206,14 @@ class HTTPConnection:
             raise _Stop(head_refusal(len(self._url)))  # type: ignore[arg-type]
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + FIELD_OVERHEAD
-        self._headers.append((name.lower(), value))
-        if self._header_bytes > MAX_HEADER_BYTES or len(self._headers) > MAX_HEADER_COUNT:
-            raise _Stop(head_refusal(0, len(self._headers), self._header_bytes))  # type: ignore[arg-type]
+        headers = self._headers
+        headers.append((name.lower(), value))
+        if self._counting:  # the head may have reached MAX_HEADER_BYTES (see _feed)
+            self._header_bytes += len(name) + len(value) + FIELD_OVERHEAD
+            if self._header_bytes > MAX_HEADER_BYTES:
+                raise _Stop(_HEADERS_TOO_LARGE)
+        if len(headers) > MAX_HEADER_COUNT:
+            raise _Stop(head_refusal(0, len(headers), self._header_bytes))  # type: ignore[arg-type]
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -243,6 +252,10 @@ class HTTPConnection:
     # -- internals ---------------------------------------------------------------------
 
     def _feed(self, chunk: bytes) -> None:
+        if not self._counting and self._head_bytes + len(chunk) > _COUNT_FROM:
+            # The fields may reach MAX_HEADER_BYTES in this chunk: count them from here on.
+            self._counting = True
+            self._header_bytes = fields_size(self._headers)
         self._parser.feed_data(chunk)
         if self._in_head:
             self._head_bytes += len(chunk)
@@ -259,6 +272,7 @@ class HTTPConnection:
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._header_bytes = 0
+        self._counting = False
         self._pending: Request | None = None
         self._head_bytes = 0
 

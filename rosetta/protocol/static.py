@@ -111,16 +111,17 @@ class StaticSite:
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
         known = self._known
-        codings = acceptable_encodings(event.header(b"accept-encoding"))
+        accept_encoding = None
+        for name, value in event.headers:  # one pass, as this runs for every request
+            if name in _VARYING_HEADERS:
+                known = None
+            elif name == b"accept-encoding" and accept_encoding is None:
+                accept_encoding = value
+        codings = acceptable_encodings(accept_encoding)
         if known is not None:
-            for name, _ in event.headers:
-                if name in _VARYING_HEADERS:
-                    known = None
-                    break
-            else:
-                plan = known.answer(event, codings)
-                if plan is not None:
-                    return plan
+            plan = known.answer(event, codings)
+            if plan is not None:
+                return plan
         chosen = self._choose(event, codings)
         if isinstance(chosen, ResponsePlan):
             return chosen
