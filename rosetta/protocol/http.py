@@ -194,7 +194,13 @@ class HTTPConnection:
     # -- httptools callbacks -----------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        self._reset_message()
+        # _reset_message, written out: this runs for every request.
+        self._url = b""
+        self._headers = []
+        self._header_bytes = 0
+        self._counting = False
+        self._pending = None
+        self._head_bytes = 0
         self._in_head = True
         self._in_message = True
 
