@@ -181,6 +181,11 @@ class StaticSite:
             return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
         media_type = content_type(path)
         for coding in codings:
+            try:
+                # `path` is real, so a sibling that lstat does not find does not exist at all.
+                os.lstat(path + SUFFIXES[coding])
+            except (OSError, ValueError):
+                continue
             sibling = self._inside(path + SUFFIXES[coding])
             if sibling is not None and stat.S_ISREG(sibling[1].st_mode):
                 return path_name, ChosenFile(*sibling, media_type, coding)
