@@ -5,6 +5,10 @@ Linux only (inotify, through `inotify_simple`); elsewhere, or when the kernel re
 instance or watch, `FileChanges.open()` returns None and `rosetta.protocol.known_files` checks
 each answer with one `lstat` per component instead.
 
+Only on a local filesystem (`local_filesystem`): a network or FUSE filesystem changed by another
+host, or a virtual machine's host, tells this kernel nothing, so a root there is proved on
+every hit; so is a file on another device than the root (a mount inside it).
+
 Exact, not eventually right: the kernel queues an event while the call that renames, removes,
 creates, writes or changes the attributes of a watched entry is still running, so by the time a
 request sent after the change has been read, its event is in the queue. `changed()` asks the
@@ -48,6 +52,11 @@ if INotify is not None:
 # watched directory or file itself); (-1, "") when the kernel dropped events (forget all).
 Change = tuple[int, str]
 _live: weakref.WeakSet[FileChanges] = weakref.WeakSet()
+# Filesystems whose every change goes through this kernel (a network, FUSE or host-shared one
+# can change underneath it without an event).
+LOCAL_FILESYSTEMS = frozenset(
+    {"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "ramfs", "f2fs", "jfs", "bcachefs", "zfs"}
+)
 
 
 class FileChanges:
@@ -106,6 +115,24 @@ class FileChanges:
     def hold(self) -> threading.Lock:
         """Held while watches are set and checked, so no change is taken in between."""
         return self._lock
+
+
+def local_filesystem(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool:
+    """True if `path` (a real path) lies on a filesystem in LOCAL_FILESYSTEMS."""
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as lines:
+            mounts = [line.split() for line in lines]
+    except OSError:
+        return False
+    best, kind = "", ""
+    for fields in mounts:
+        if "-" not in fields[6:]:
+            continue
+        point = fields[4].replace("\\040", " ").replace("\\011", "\t")
+        inside = path == point or path.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[fields.index("-", 6) + 1]
+    return kind in LOCAL_FILESYSTEMS
 
 
 def _after_fork_in_child() -> None:

@@ -25,7 +25,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 from rosetta.protocol.encodings import SUFFIXES
-from rosetta.protocol.file_changes import Change, FileChanges
+from rosetta.protocol.file_changes import Change, FileChanges, local_filesystem
 from rosetta.protocol.files import FileIdentity, FileSlice, file_identity
 from rosetta.protocol.http import Request
 from rosetta.protocol.response import (
@@ -64,6 +64,7 @@ class KnownFile:
         "headers",
         "identity",
         "name",
+        "watched",
     )
 
     def __init__(
@@ -84,6 +85,7 @@ class KnownFile:
         self.headers = headers
         self.fields = SERVER_LINE + render_fields(headers)  # the Server line and `headers`
         self.body = body
+        self.watched = False  # True: the kernel notifies its changes (KnownFiles._watch)
         # The plans of the current second, by (keep-alive, version, method): only Date varies.
         self._date = b""
         self._plans: dict[tuple[bool, str, str], ResponsePlan] = {}
@@ -129,7 +131,15 @@ class KnownFile:
 class KnownFiles:
     """The remembered answers of one document root, by request target."""
 
-    __slots__ = ("_by_target", "_changes", "_depends", "_root_fd", "_root_prefix", "_watching")
+    __slots__ = (
+        "_by_target",
+        "_changes",
+        "_depends",
+        "_root_dev",
+        "_root_fd",
+        "_root_prefix",
+        "_watching",
+    )
 
     def __init__(self, root_prefix: str, root_fd: int) -> None:
         self._root_prefix = root_prefix
@@ -140,21 +150,20 @@ class KnownFiles:
         self._changes: FileChanges | None = None
         self._watching = True
         self._depends: dict[Change, set[Key]] = {}
+        self._root_dev = os.fstat(root_fd).st_dev
 
     def answer(self, request: Request, codings: tuple[str, ...]) -> ResponsePlan | None:
         """The remembered answer to a plain GET or HEAD accepting `codings` (best first), if
         there is one and it still holds."""
         changes = self._changes
-        if changes is not None and changes.usable:
-            if changes.changed():
-                changes.take(self._forget)
-            known = self._by_target.get((request.target, codings))
-            if known is None:
-                return None
-        else:
-            known = self._by_target.get((request.target, codings))
-            if known is None or not known.still_true(self._root_fd):
-                return None
+        notified = changes is not None and changes.usable
+        if notified and changes.changed():  # type: ignore[union-attr]
+            changes.take(self._forget)  # type: ignore[union-attr]
+        known = self._by_target.get((request.target, codings))
+        if known is None:
+            return None
+        if not (notified and known.watched) and not known.still_true(self._root_fd):
+            return None
         return known.plan(request)
 
     def remember(
@@ -187,7 +196,7 @@ class KnownFiles:
         )
         key = (request.target, codings)
         changes = self._watcher()
-        if changes is None:
+        if changes is None or info.st_dev != self._root_dev:
             self._by_target[key] = known  # proved again on every hit
             return
         with changes.hold():  # no change is taken between the watches and the proof
@@ -197,7 +206,11 @@ class KnownFiles:
                 if error.errno in _OUT_OF_WATCHES:
                     self._changes, self._watching = None, False
                 return  # else the path changed under us: not remembered this time
+            if depends is None:
+                self._by_target[key] = known  # a mount on the way: proved on every hit
+                return
             if known.still_true(self._root_fd):
+                known.watched = True
                 self._by_target[key] = known
                 for change in depends:
                     self._depends.setdefault(change, set()).add(key)
@@ -209,21 +222,25 @@ class KnownFiles:
         if changes is not None and not changes.usable:
             return None  # forked from the process that reads these watches
         if changes is None and self._watching:
-            changes = self._changes = FileChanges.open()
+            local = local_filesystem(self._root_prefix.rstrip(os.sep) or os.sep)
+            changes = self._changes = FileChanges.open() if local else None
             self._watching = changes is not None
         return changes
 
     def _watch(
         self, changes: FileChanges, parts: list[str], codings: tuple[str, ...], suffix: str
-    ) -> list[Change]:
+    ) -> list[Change] | None:
         """Watches on the root, each directory on the way and the file; the changes that would
         make the answer untrue: an entry on the way renamed, removed or replaced, a watched
-        directory or the file changed or gone, a precompressed sibling appearing or going."""
+        directory or the file changed or gone, a precompressed sibling appearing or going.
+        None if a directory on the way is on another device (a mount: not watched)."""
         parent = changes.watch(f"/proc/self/fd/{self._root_fd}", follow=True)
         depends: list[Change] = [(parent, "")]
         path = self._root_prefix
         for part in parts[:-1]:
             path = os.path.join(path, part)
+            if os.lstat(path).st_dev != self._root_dev:
+                return None
             depends.append((parent, part))
             parent = changes.watch(path)
             depends.append((parent, ""))
