@@ -17,7 +17,9 @@ def my_download(url: str) -> None:
 
 
 def main() -> None:
-    gevent.joinall([  # expect: joinall
-        gevent.spawn(my_download, "http://127.0.0.1:7890/"),  # expect: spawn
-        gevent.spawn(my_download, "http://127.0.0.1:7890/a"),  # expect: spawn
-    ])
+    gevent.joinall(
+        [  # expect: joinall
+            gevent.spawn(my_download, "http://127.0.0.1:7890/"),  # expect: spawn
+            gevent.spawn(my_download, "http://127.0.0.1:7890/a"),  # expect: spawn
+        ]
+    )
