@@ -35,11 +35,7 @@ def starve_steps(rounds: int, delay: float) -> list[Step]:
     # In a thread: ticks go on every `delay`; the step ends between two of them.
     ticks_before_end = min(rounds, math.floor(catalog.STARVE_WORK_INTERVALS) + 1)
     in_thread = [
-        (PHASE, "demo", catalog.STARVE_IN_THREAD),
-        ticks[0],
-        starts,
-        *ticks[1:ticks_before_end],
-        ends,
-        *ticks[ticks_before_end:],
+        (PHASE, "demo", catalog.STARVE_IN_THREAD), ticks[0], starts,
+        *ticks[1:ticks_before_end], ends, *ticks[ticks_before_end:],
     ]
     return in_loop + in_thread

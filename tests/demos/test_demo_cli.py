@@ -82,21 +82,14 @@ def test_starve_runs_with_default_rounds(model: str) -> None:
 @pytest.mark.parametrize("model", MODELS)
 def test_trace_option_prints_the_events_as_json(model: str) -> None:
     result = subprocess.run(
-        rosetta(
-            "demo", "interleave", "--model", model, "--rounds", "2", "--delay", "0.05", "--trace"
-        ),
-        capture_output=True,
-        text=True,
-        timeout=RUN_LIMIT,
-        check=False,
+        rosetta("demo", "interleave", "--model", model, "--rounds", "2", "--delay", "0.05",
+                "--trace"),
+        capture_output=True, text=True, timeout=RUN_LIMIT, check=False,
     )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
     assert (document["demo"], document["model"], document["rounds"], document["delay"]) == (
-        "interleave",
-        model,
-        2,
-        0.05,
+        "interleave", model, 2, 0.05,
     )
     events = [Event.from_json(item) for item in document["events"]]
     assert [event.step for event in events] == expected_steps("interleave", 2, 0.05)
@@ -105,22 +98,9 @@ def test_trace_option_prints_the_events_as_json(model: str) -> None:
 
 def test_send_driver_runs_the_modern_handoff() -> None:
     result = subprocess.run(
-        rosetta(
-            "demo",
-            "handoff",
-            "--model",
-            "modern.coroutines",
-            "--driver",
-            "send",
-            "--rounds",
-            "2",
-            "--delay",
-            "0",
-        ),
-        capture_output=True,
-        text=True,
-        timeout=RUN_LIMIT,
-        check=False,
+        rosetta("demo", "handoff", "--model", "modern.coroutines", "--driver", "send",
+                "--rounds", "2", "--delay", "0"),
+        capture_output=True, text=True, timeout=RUN_LIMIT, check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["----B---", "----A---"] * 2
@@ -147,10 +127,7 @@ def test_send_driver_runs_the_modern_handoff() -> None:
 )
 def test_bad_arguments_exit_2_with_one_line(arguments: list[str], complaint: str) -> None:
     result = subprocess.run(
-        rosetta("demo", *arguments),
-        capture_output=True,
-        text=True,
-        timeout=RUN_LIMIT,
+        rosetta("demo", *arguments), capture_output=True, text=True, timeout=RUN_LIMIT,
         check=False,
     )
     assert result.returncode == 2
@@ -167,10 +144,7 @@ def test_importing_the_command_does_not_import_a_model() -> None:
         "'modern.coroutines') if m in sys.modules))"
     )
     result = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=RUN_LIMIT,
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=RUN_LIMIT,
         check=True,
     )
     assert result.stdout.strip() == "[]"

@@ -38,9 +38,7 @@ def test_events_are_timed_from_the_start_and_seen_as_they_happen() -> None:
     assert trace.events == seen
     assert [event.at for event in trace.events] == [10.0, 10.5, 11.25]
     assert trace.steps == [
-        (LINE, "A", "----A---"),
-        (MARK, "cruncher", "starts"),
-        (PHASE, "demo", "part two"),
+        (LINE, "A", "----A---"), (MARK, "cruncher", "starts"), (PHASE, "demo", "part two"),
     ]
 
 
@@ -59,10 +57,7 @@ def test_json_view_round_trips() -> None:
     trace.line("A", "----A---")
     for document in (json.loads(trace.json_text()), trace.as_json()):
         assert {key: document[key] for key in ("demo", "model", "rounds", "delay")} == {
-            "demo": "demo",
-            "model": "test.model",
-            "rounds": 2,
-            "delay": 0.5,
+            "demo": "demo", "model": "test.model", "rounds": 2, "delay": 0.5,
         }
         assert [Event.from_json(item) for item in document["events"]] == trace.events
 

@@ -17,9 +17,7 @@ def my_download(url: str) -> None:
 
 
 def main() -> None:
-    gevent.joinall(
-        [  # expect: joinall
-            gevent.spawn(my_download, "http://127.0.0.1:7890/"),  # expect: spawn
-            gevent.spawn(my_download, "http://127.0.0.1:7890/a"),  # expect: spawn
-        ]
-    )
+    gevent.joinall([  # expect: joinall
+        gevent.spawn(my_download, "http://127.0.0.1:7890/"),  # expect: spawn
+        gevent.spawn(my_download, "http://127.0.0.1:7890/a"),  # expect: spawn
+    ])
