@@ -39,23 +39,11 @@ DEMOS: dict[str, DemoSpec] = {
     for spec in (
         DemoSpec("handoff", "§7", "two generators hand control back and forth", 3, 0.5),
         DemoSpec("switch", "§8", "two greenlets switch to each other explicitly", 3, 0.5),
-        DemoSpec(
-            "spawn",
-            "§9a",
-            "three greenlets with no I/O run one after another",
-            5,
-            0.0,
-            pauses=False,
-        ),
+        DemoSpec("spawn", "§9a", "three greenlets with no I/O run one after another", 5, 0.0,
+                 pauses=False),
         DemoSpec("interleave", "§9b", "three greenlets that sleep take turns", 5, 0.5),
-        DemoSpec(
-            "starve",
-            "§9 warning",
-            "a CPU-bound step stalls everyone; a thread fixes it",
-            5,
-            0.2,
-            min_rounds=2,
-        ),
+        DemoSpec("starve", "§9 warning", "a CPU-bound step stalls everyone; a thread fixes it",
+                 5, 0.2, min_rounds=2),
     )
 }
 

@@ -40,8 +40,6 @@ class Event:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Event:
         return cls(float(data["at"]), str(data["kind"]), str(data["actor"]), str(data["text"]))
-
-
 # --8<-- [end:event]
 
 
