@@ -148,6 +148,7 @@ class FileServingConnection(TransportConnection):
     __slots__ = (
         "_keep_alive",
         "_native_sendfile",
+        "_peer",
         "_progress",
         "_read",
         "_sending",
@@ -171,6 +172,8 @@ class FileServingConnection(TransportConnection):
 
     def started(self, now: float) -> None:
         self._read = ReadDeadline(self._limits, now)
+        # The client's address, for a site that logs: asked once, not once per request.
+        self._peer = self._transport.get_extra_info("peername")  # type: ignore[union-attr]
 
     def deadline(self) -> float | None:
         if self._sending is not None:

@@ -129,7 +129,7 @@ class HTTPProtocol(FileServingConnection):
         transport = self._transport
         assert conn is not None and transport is not None
         for event in conn.events():
-            plan = self._site.respond(event, transport.get_extra_info("peername"))
+            plan = self._site.respond(event, self._peer)
             body = plan.body
             if isinstance(body, FileSlice):
                 self._start_file(plan.head, body, plan.keep_alive)

@@ -35,6 +35,9 @@ Handler = Callable[[Reader, Writer, TaskConnection, Limits], Awaitable[None]]
 
 
 async def drain(writer: Writer, limits: Limits) -> None:
+    if not writer.transport.get_write_buffer_size():
+        await writer.drain()  # nothing buffered: it returns at once, so no timer is set
+        return
     async with asyncio.timeout(limits.send_timeout):
         await writer.drain()
 
@@ -66,6 +69,7 @@ def http_client(site: StaticSite) -> Handler:
         conn = HTTPConnection()
         loop = asyncio.get_running_loop()
         deadline = ReadDeadline(limits, loop.time())
+        peer = writer.get_extra_info("peername")
         while True:
             try:
                 async with asyncio.timeout_at(deadline.until):
@@ -80,7 +84,7 @@ def http_client(site: StaticSite) -> Handler:
             conn.receive_data(data)
             with connection:
                 for request in conn.events():
-                    plan = site.respond(request, writer.get_extra_info("peername"))
+                    plan = site.respond(request, peer)
                     if isinstance(plan.body, FileSlice):
                         writer.write(plan.head)
                         for chunk in iter_file_slice(plan.body):

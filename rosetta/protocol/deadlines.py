@@ -59,29 +59,33 @@ NO_LIMITS = Limits(header=0, keepalive=0, send=0, idle=0)
 class ReadDeadline:
     """Until when one HTTP connection waits for its client's next bytes, and what it says then."""
 
-    __slots__ = ("_head_since", "_limits", "until")
+    __slots__ = ("_head_since", "_header", "_keepalive", "until")
 
     def __init__(self, limits: Limits, now: float) -> None:
-        self._limits = limits
+        # The two waits in seconds, None for off: `update` runs after every read.
+        self._header = limits.header if limits.header > 0 else None
+        self._keepalive = limits.keepalive if limits.keepalive > 0 else None
         # When the head being waited for started: accept for the first one, its first byte for
         # later ones; None between requests (kept alive, nothing received yet).
         self._head_since: float | None = now
-        self.until = limits.after(now, limits.header)
+        self.until = None if self._header is None else now + self._header
 
     def update(self, now: float, in_message: bool) -> None:
         """After bytes were read and answered: `in_message` is True while the bytes of an
-        unfinished request are held. More bytes of the same head never move its deadline."""
+        unfinished request are held. More bytes of the same head never move its deadline;
+        once nothing is held, the keep-alive wait starts again from `now`."""
         if in_message:
             if self._head_since is None:
                 self._head_since = now
-                self.until = self._limits.after(now, self._limits.header)
-        elif self._head_since is not None:
-            self.answered(now)
+                self.until = None if self._header is None else now + self._header
+        else:
+            self._head_since = None
+            self.until = None if self._keepalive is None else now + self._keepalive
 
     def answered(self, now: float) -> None:
         """The answers are out and nothing of a next request is held: the idle wait starts."""
         self._head_since = None
-        self.until = self._limits.after(now, self._limits.keepalive)
+        self.until = None if self._keepalive is None else now + self._keepalive
 
     def expired(self) -> ProtocolError | None:
         """What the client is answered once `until` has passed: a 408 while a head is due,
@@ -92,14 +96,15 @@ class ReadDeadline:
 class IdleDeadline:
     """Until when an echo connection stays open without a byte either way."""
 
-    __slots__ = ("_limits", "until")
+    __slots__ = ("_seconds", "until")
 
     def __init__(self, limits: Limits, now: float) -> None:
-        self._limits = limits
-        self.until = limits.after(now, limits.idle)
+        self._seconds = limits.idle if limits.idle > 0 else None  # `update` runs per message
+        self.until = None if self._seconds is None else now + self._seconds
 
     def update(self, now: float) -> None:
-        self.until = self._limits.after(now, self._limits.idle)
+        if self._seconds is not None:
+            self.until = now + self._seconds
 
 
 def remaining(until: float | None, now: float) -> float | None:

@@ -111,16 +111,17 @@ class StaticSite:
             extra = ((b"Allow", ", ".join(event.allow).encode("ascii")),) if event.allow else ()
             return self.error(event.status, keep_alive=event.keep_alive, extra=extra)
         known = self._known
-        codings = acceptable_encodings(event.header(b"accept-encoding"))
+        accept_encoding = None
+        for name, value in event.headers:  # one pass, as this runs for every request
+            if name in _VARYING_HEADERS:
+                known = None
+            elif name == b"accept-encoding" and accept_encoding is None:
+                accept_encoding = value
+        codings = acceptable_encodings(accept_encoding)
         if known is not None:
-            for name, _ in event.headers:
-                if name in _VARYING_HEADERS:
-                    known = None
-                    break
-            else:
-                plan = known.answer(event, codings)
-                if plan is not None:
-                    return plan
+            plan = known.answer(event, codings)
+            if plan is not None:
+                return plan
         chosen = self._choose(event, codings)
         if isinstance(chosen, ResponsePlan):
             return chosen
@@ -180,6 +181,11 @@ class StaticSite:
             return self.error(HTTPStatus.NOT_FOUND, keep_alive=keep_alive, request=request)
         media_type = content_type(path)
         for coding in codings:
+            try:
+                # `path` is real, so a sibling that lstat does not find does not exist at all.
+                os.lstat(path + SUFFIXES[coding])
+            except (OSError, ValueError):
+                continue
             sibling = self._inside(path + SUFFIXES[coding])
             if sibling is not None and stat.S_ISREG(sibling[1].st_mode):
                 return path_name, ChosenFile(*sibling, media_type, coding)

@@ -41,6 +41,16 @@ def test_after_an_answer_the_keep_alive_wait_is_silent_then_a_new_head_has_its_o
     assert deadline.expired() is not None
 
 
+def test_every_request_answered_restarts_the_keep_alive_wait() -> None:
+    conn = HTTPConnection()
+    deadline = ReadDeadline(LIMITS, now=0.0)
+    for second in (1.0, 4.0, 8.0):  # never 5 seconds idle: never closed
+        conn.receive_data(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert len(list(conn.events())) == 1
+        deadline.update(second, conn.in_message)
+        assert deadline.until == second + 5.0
+
+
 def test_answered_restarts_the_keep_alive_wait_when_the_answer_is_out() -> None:
     deadline = ReadDeadline(LIMITS, now=0.0)
     deadline.update(1.0, in_message=False)

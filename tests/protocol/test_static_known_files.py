@@ -11,11 +11,21 @@ from pathlib import Path
 import pytest
 
 from rosetta.protocol import FileSlice, ResponsePlan, StaticSite
+from rosetta.protocol.file_changes import FileChanges
 from rosetta.protocol.http import HTTPConnection
 from tests.protocol.conftest import make_tree
 
 SECRET = b"SECRET-OUTSIDE-THE-ROOT"
 DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
+
+
+@pytest.fixture(autouse=True, params=["notified", "proved"])
+def revalidation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test twice: with the kernel's change notification, and without it (every hit
+    proved again with an lstat per component), as where inotify is missing or refused."""
+    if request.param == "proved":
+        monkeypatch.setattr(FileChanges, "open", classmethod(lambda cls: None))
+    return str(request.param)
 
 
 @pytest.fixture
