@@ -31,6 +31,10 @@ from rosetta.migrate.shapes import Replace, Shapes, Spawn, Timed
 
 _SLEEPS = frozenset({"gevent.sleep", "gevent.hub.sleep", "time.sleep"})
 _NO_SPACE = cst.SimpleWhitespace("")
+_STARTS = frozenset(
+    {"spawn", "spawn-later", "spawn-raw", "greenlet-start", "pool-spawn", "pool-map"}
+    | {"pool-imap-unordered"}
+)
 _WAITS = frozenset({"greenlet-join", "greenlet-get"})
 
 
@@ -271,8 +275,23 @@ class _Plan:
                 continue
             result = plan_for(hit, self.in_async(hit))
             if not isinstance(result, str):
-                result = self.safety.refusal(hit) or result
+                result = self.safety.refusal(hit) or self._greenlets_beside(hit) or result
             self.plans.append((hit, result))
+
+    def _greenlets_beside(self, hit: Hit) -> str | None:
+        """A greenlet started in the same function would not run while the new await waits."""
+        accepted = {id(spawn.hit) for spawn in self.spawns.values()}
+        for other in self.hits:
+            if (
+                other.rule in _STARTS
+                and id(other) not in accepted
+                and self.where[id(other)] is self.where[id(hit)] is not None
+            ):
+                return (
+                    f"a greenlet started at line {other.line} in this function stays one: "
+                    "it would not run while the new await waits"
+                )
+        return None
 
     def _stays(self, block: cst.CSTNode, done: set[int], whole: bool) -> str | None:
         for hit in self.hits:
@@ -293,7 +312,8 @@ class _Plan:
             ):
                 return f"the joinall that waits for {spawn.handle} stays as it is"
         for call in spawn.waits():
-            reason = self.safety.await_refusal(call, True, spawn.hit.function)
+            cancels = call in spawn.gets
+            reason = self.safety.await_refusal(call, True, spawn.hit.function, cancels)
             if reason:
                 return f"{spawn.handle} is waited for {reason}"
         return (

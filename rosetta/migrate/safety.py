@@ -66,13 +66,24 @@ class Safety:
             and id(hit.call) not in self.task_joinalls
         ):
             return "the jobs are greenlets (gevent.spawn): gather cannot await them"
-        return self.await_refusal(hit.call, hit.rule in _SLEEP_RULES or joinall, hit.function)
+        waits = hit.rule in _SLEEP_RULES or joinall
+        return self.await_refusal(hit.call, waits, hit.function, cancels=joinall)
 
-    def await_refusal(self, node: cst.CSTNode, waits: bool, function: str | None) -> str | None:
-        """Why a new await (that waits, or only yields) at node could behave differently."""
+    def await_refusal(
+        self, node: cst.CSTNode, waits: bool, function: str | None, cancels: bool = False
+    ) -> str | None:
+        """Why a new await (that waits, or only yields) at node could behave differently.
+
+        `cancels`: cancelling the await cancels the tasks it waits for (gather, `await task`).
+        """
         chain = self._ancestors(node)
         previous: cst.CSTNode = node
         for ancestor in chain:
+            if cancels and isinstance(ancestor, cst.With) and id(ancestor) in self.exempt:
+                return (
+                    "under a timeout: asyncio.timeout would cancel the tasks it waits for, "
+                    "where gevent's timeout left the greenlets running"
+                )
             if waits and id(ancestor) not in self.exempt:
                 reason = self._timeout_around(ancestor)
                 if reason:
