@@ -158,16 +158,15 @@ class Shapes:
         if name is None or scope is None:
             return "the function to run is not a name defined in this file"
         assignments = list(scope[name])
-        definition = assignments[0].node if len(assignments) == 1 else None
-        if not isinstance(definition, cst.FunctionDef) or not isinstance(
-            assignments[0], Assignment
-        ):
+        only = assignments[0] if len(assignments) == 1 else None
+        definition = only.node if isinstance(only, Assignment) else None
+        if only is None or not isinstance(definition, cst.FunctionDef):
             return f"{name} is not a function defined once in this file"
         if definition.asynchronous is not None:
             return f"{name} is already async def: gevent.spawn never ran its body"
         if definition.decorators or _yields(definition):
             return f"{name} is decorated or a generator: it cannot simply become async def"
-        for access in assignments[0].references:
+        for access in only.references:
             argument = self.parents.get(access.node)
             call = self.parents.get(argument) if argument is not None else None
             if not (
