@@ -1,13 +1,17 @@
 """The rewrites that are mechanical once the code around them is `async def`.
 
-Only three idioms qualify: a sleep (`gevent.sleep(x)`, and `time.sleep(x)` in a module that
-patched time) becomes `await asyncio.sleep(x)`, and a `gevent.joinall(jobs)` statement becomes
-`await asyncio.gather(*jobs, return_exceptions=True)` (joinall never raised the greenlets'
-errors; with `raise_error=True` it becomes a plain gather, which raises the first one, as
-joinall did). Each is applied only to a whole statement inside an `async def`, where `await` is
-legal, and only where `safety` finds nothing that would make the result behave differently
-(a gevent timeout around a sleep, greenlets given to gather, a shadowed `asyncio`, a bare
-`except` around the new await); everything else is left for a person, with the reason.
+Three idioms qualify statement by statement: a sleep (`gevent.sleep(x)`, and `time.sleep(x)`
+in a module that patched time) becomes `await asyncio.sleep(x)`, and a `gevent.joinall(jobs)`
+statement becomes `await asyncio.gather(*jobs, return_exceptions=True)` (joinall never raised
+the greenlets' errors; with `raise_error=True` it becomes a plain gather, which raises the
+first one, as joinall did). Each is applied only to a whole statement inside an `async def`,
+where `await` is legal, and only where `safety` finds nothing that would make the result
+behave differently (a gevent timeout around a sleep, greenlets given to gather, a shadowed
+`asyncio`, a bare `except` around the new await). Two more are rewritten in one shape each
+(`shapes`): a greenlet that is only joined becomes a task, its function `async def`; a
+`with gevent.Timeout` caught right around it becomes `asyncio.timeout`. `_Plan` keeps those
+whose surroundings are all rewritten, dropping one at a time until the rest hold together.
+Everything else is left for a person, with the reason.
 libcst keeps the rest of the file, comments and formatting included, byte for byte;
 `import asyncio` is added when needed and imports the rewrite left unused are removed.
 """

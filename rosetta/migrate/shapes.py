@@ -259,7 +259,7 @@ class Shapes:
         if len(statement.items) != 1 or item.asname is not None:
             return "the Timeout is bound with `as`, or shares its with: it is used as an object"
         if len(call.args) != 1 or call.args[0].keyword or call.args[0].star:
-            return "a Timeout with an exception (or ref=) of its own has no asyncio.timeout form"
+            return "a Timeout with an exception, ref= or keywords has no asyncio.timeout form"
         block = self.parents.get(statement)
         attempt = self.parents.get(block) if block is not None else None
         if not (
