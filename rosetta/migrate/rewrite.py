@@ -190,22 +190,23 @@ class _Migrate(CodemodCommand):
                 continue
             assert hit.call is not None
             replacements[hit.call] = _fixed(result)
-            touched.append(hit.call)
+            touched.append(hit.call.func)
             self.applied.append(hit)
         for spawn in plan.spawns.values():
             replacements.update(plan.shapes.spawn_replacements(spawn))
-            touched.append(spawn.hit.call)
+            touched.append(spawn.hit.call.func)
             self.applied.append(spawn.hit)
         for timed in plan.timed.values():
             replacements.update(plan.shapes.timed_replacements(timed))
-            touched += [timed.hit.call, timed.handler]
+            touched += [timed.hit.call.func, timed.handler.type]
             self.applied.append(timed.hit)
         self.left += plan.notes()
         self.left.sort(key=lambda note: (note[0].line, note[0].column))
         self.applied.sort(key=lambda hit: (hit.line, hit.column))
         if not replacements:
             return tree
-        for node in touched:
+        # One look-up per distinct name replaced: each look-up walks the whole module.
+        for node in {tree.code_for_node(node): node for node in touched}.values():
             # A relative import it cannot resolve raises ValueError: leave imports alone then.
             with contextlib.suppress(ValueError):
                 RemoveImportsVisitor.remove_unused_import_by_node(self.context, node)
@@ -221,6 +222,11 @@ class _Plan:
         self.where = {id(hit): shapes.function_of(hit.call or hit.node) for hit in hits}
         self.holders = {id(self.where[id(hit)]) for hit in hits if self.where[id(hit)]}
         self.waits = {id(hit.call): hit for hit in hits if hit.rule in _WAITS and hit.call}
+        self.by_function: dict[int, list[Hit]] = {}
+        for hit in hits:
+            self.by_function.setdefault(id(self.where[id(hit)]), []).append(hit)
+        self.converted: set[int] = set()
+        self.applied_calls: set[int] = set()
         self.refused: dict[int, tuple[Hit, str]] = {}
         self.spawns: dict[int, Spawn] = {}
         self.timed: dict[int, Timed] = {}
@@ -240,8 +246,7 @@ class _Plan:
 
     def in_async(self, hit: Hit) -> bool:
         function = self.where[id(hit)]
-        converted = {id(spawn.function) for spawn in self.spawns.values()}
-        return hit.in_async or (function is not None and id(function) in converted)
+        return hit.in_async or (function is not None and id(function) in self.converted)
 
     def settle(self) -> None:
         while True:
@@ -264,6 +269,7 @@ class _Plan:
                 return
 
     def _plan(self) -> None:
+        self.converted = {id(spawn.function) for spawn in self.spawns.values()}
         self.safety.exempt = {id(t.statement) for t in self.timed.values()}
         self.safety.exempt |= {id(t.attempt) for t in self.timed.values()}
         joined: dict[int, int] = {}
@@ -281,16 +287,17 @@ class _Plan:
             if not isinstance(result, str):
                 result = self.safety.refusal(hit) or self._greenlets_beside(hit) or result
             self.plans.append((hit, result))
+        self.applied_calls = {
+            id(hit.call) for hit, result in self.plans if isinstance(result, cst.Await)
+        }
 
     def _greenlets_beside(self, hit: Hit) -> str | None:
         """A greenlet started in the same function would not run while the new await waits."""
-        accepted = {id(spawn.hit) for spawn in self.spawns.values()}
-        for other in self.hits:
-            if (
-                other.rule in _STARTS
-                and id(other) not in accepted
-                and self.where[id(other)] is self.where[id(hit)] is not None
-            ):
+        function = self.where[id(hit)]
+        if function is None:
+            return None
+        for other in self.by_function[id(function)]:
+            if other.rule in _STARTS and id(other) not in self.spawns:
                 return (
                     f"a greenlet started at line {other.line} in this function stays one: "
                     "it would not run while the new await waits"
@@ -298,9 +305,9 @@ class _Plan:
         return None
 
     def _stays(self, block: cst.CSTNode, done: set[int], whole: bool) -> str | None:
-        for hit in self.hits:
-            inside = self.where[id(hit)] is block if whole else self.shapes.within(hit.node, block)
-            if inside and id(hit.node) not in done:
+        function = block if whole else self.shapes.function_of(block)
+        for hit in self.by_function.get(id(function), []):
+            if (whole or self.shapes.within(hit.node, block)) and id(hit.node) not in done:
                 return f"{hit.name} at line {hit.line} stays gevent: it would block the event loop"
         return self.shapes.calls_gevent(block, self.holders)
 
@@ -311,9 +318,7 @@ class _Plan:
         if sum(other.function is spawn.function for other in self.spawns.values()) < spawn.uses:
             return f"{name} is also spawned where the greenlet stays: it must stay a plain function"
         for call in spawn.joinalls:
-            if id(call) not in self.safety.task_joinalls or not any(
-                hit.call is call and not isinstance(result, str) for hit, result in self.plans
-            ):
+            if id(call) not in self.safety.task_joinalls or id(call) not in self.applied_calls:
                 return f"the joinall that waits for {spawn.handle} stays as it is"
         for call in spawn.waits():
             cancels = call in spawn.gets
