@@ -327,6 +327,7 @@ class _Plan:
                 return f"{spawn.handle} is waited for {reason}"
         return (
             self.safety.shadowed(spawn.hit.call)
+            or self.shapes.awaits_after(spawn.spawner.body, spawn.hit.call)
             or self._stays(spawn.function, done, whole=True)
             or self._stays(spawn.spawner, done, whole=True)
         )
@@ -334,8 +335,10 @@ class _Plan:
     def _timed(self, timed: Timed, done: set[int]) -> str | None:
         if not self.in_async(timed.hit):
             return "not inside async def (make the function async first)"
-        return self.safety.await_refusal(timed.statement, True, timed.hit.function) or self._stays(
-            timed.statement.body, done, whole=False
+        return (
+            self.safety.await_refusal(timed.statement, True, timed.hit.function)
+            or self.shapes.awaits_after(timed.statement.body, timed.statement)
+            or self._stays(timed.statement.body, done, whole=False)
         )
 
     def notes(self) -> list[tuple[Hit, str]]:

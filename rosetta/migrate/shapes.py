@@ -164,7 +164,7 @@ class Shapes:
             return f"{name} is not a function defined once in this file"
         if definition.asynchronous is not None:
             return f"{name} is already async def: gevent.spawn never ran its body"
-        if definition.decorators or _yields(definition):
+        if definition.decorators or _Inside(definition.body).yields:
             return f"{name} is decorated or a generator: it cannot simply become async def"
         for access in only.references:
             argument = self.parents.get(access.node)
@@ -310,11 +310,21 @@ class Shapes:
     def _line(self, node: cst.CSTNode) -> int:
         return self.positions[node].start.line
 
+    def awaits_after(self, block: cst.CSTNode, node: cst.CSTNode) -> str | None:
+        """An await already in block, after node: there a task runs, and a greenlet did not."""
+        start = self.positions[node].start
+        for found in _Inside(block).awaits:
+            place = self.positions[found].start
+            if (place.line, place.column) > (start.line, start.column):
+                return (
+                    f"an await at line {place.line} runs asyncio code under gevent's hub: "
+                    "a task would run there, where the greenlet (or gevent's timer) did not"
+                )
+        return None
+
     def calls_gevent(self, block: cst.CSTNode, holders: set[int]) -> str | None:
         """A call, in block, of a function of this file that still uses gevent."""
-        calls = _Calls()
-        block.visit(calls)
-        for call in calls.found:
+        for call in _Inside(block).calls:
             scope = self.scopes.get(call)
             assert isinstance(call.func, cst.Name)
             for assignment in scope[call.func.value] if scope is not None else ():
@@ -346,36 +356,26 @@ def _last_without_comma(args: list[cst.Arg]) -> list[cst.Arg]:
     return [*args[:-1], args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
 
 
-class _Calls(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found: list[cst.Call] = []
+class _Inside(cst.CSTVisitor):
+    """What a block does itself (not the functions defined in it): calls, awaits, yields."""
+
+    def __init__(self, block: cst.CSTNode) -> None:
+        self.calls: list[cst.Call] = []  # of a plain name
+        self.awaits: list[cst.CSTNode] = []  # await, async with, async for
+        self.yields = False
+        block.visit(self)
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name):
-            self.found.append(node)
+            self.calls.append(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-
-class _Yields(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.found = False
-
-    def visit_Yield(self, node: cst.Yield) -> None:
-        self.found = True
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-        return False
-
-    def visit_Lambda(self, node: cst.Lambda) -> bool:
-        return False
-
-
-def _yields(definition: cst.FunctionDef) -> bool:
-    finder = _Yields()
-    definition.body.visit(finder)
-    return finder.found
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.Await) or getattr(node, "asynchronous", None) is not None:
+            self.awaits.append(node)
+        self.yields = self.yields or isinstance(node, cst.Yield)
+        if isinstance(node, cst.FunctionDef | cst.Lambda):
+            return False
+        return super().on_visit(node)
 
 
 def _dotted(node: cst.BaseExpression) -> str:

@@ -210,6 +210,10 @@ def test_a_joined_greenlet_and_a_caught_timeout_keep_their_layout() -> None:
         ("    job = gevent.spawn(work, 1)\n", "the greenlet job is never joined"),
         ("    for n in jobs:\n        job = gevent.spawn(work, n)\n    job.join()\n", "a spawn in"),
         ("    gevent.spawn(work, 1).join()\n", "the greenlet is not assigned"),
+        (
+            "    job = gevent.spawn(work, 1)\n    await main(jobs)\n    job.join()\n",
+            "an await at line 12 runs asyncio code",
+        ),
         ("    job = gevent.spawn(print, 1)\n    job.join()\n", "print is not a function defined"),
         ("    job = gevent.spawn(main, 1)\n    job.join()\n", "main is already async def"),
         ("    job = gevent.spawn(work, 1)\n    job.join()\n    work(2)\n", "work is also used"),

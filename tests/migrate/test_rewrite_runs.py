@@ -273,6 +273,27 @@ asyncio.run(main())
         9,
         "the caught gevent.Timeout is named",
     ),
+    "timeout-around-an-await-already-there": (
+        """
+import asyncio
+
+import gevent
+
+
+async def main():
+    try:
+        with gevent.Timeout(0.05):
+            await asyncio.sleep(0.2)
+            print("slept")
+    except gevent.Timeout:
+        print("timed out")
+
+
+asyncio.run(main())
+""",
+        9,
+        "an await at line 10 runs asyncio code under gevent's hub",
+    ),
     "greenlet-handle-kept": (
         """
 import asyncio
@@ -408,3 +429,13 @@ def test_the_refused_get_would_have_cancelled_the_task(tmp_path: Path) -> None:
     )
     assert run(tmp_path, "before", before) == "timed out\n21\n"
     assert run(tmp_path, "forced", forced) == "timed out\ncancelled\n"
+
+
+def test_the_refused_timeout_around_an_await_would_have_started_firing(tmp_path: Path) -> None:
+    # gevent's timer cannot interrupt an asyncio await; asyncio.timeout would.
+    before, _, _ = REFUSED["timeout-around-an-await-already-there"]
+    forced = before.replace("with gevent.Timeout", "async with asyncio.timeout").replace(
+        "except gevent.Timeout", "except TimeoutError"
+    )
+    assert run(tmp_path, "before", before) == "slept\n"
+    assert run(tmp_path, "forced", forced) == "timed out\n"
