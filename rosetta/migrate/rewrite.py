@@ -254,7 +254,8 @@ class _Plan:
             done = {id(hit.node) for hit, result in self.plans if not isinstance(result, str)}
             for spawn in self.spawns.values():
                 done.add(id(spawn.hit.node))
-                done.update(id(self.waits[id(call)].node) for call in spawn.waits())
+                waits = (self.waits.get(id(call)) for call in spawn.waits())
+                done.update(id(wait.node) for wait in waits if wait is not None)
             for timed in self.timed.values():
                 done.update((id(timed.hit.node), id(timed.handler.type)))
             dropped = False

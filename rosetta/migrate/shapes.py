@@ -140,7 +140,9 @@ class Shapes:
         ):
             return "the greenlet is not assigned to a name of its own (handle = gevent.spawn(...))"
         spawner = self.function_of(call)
-        if spawner is None or self._in_loop(call):
+        if spawner is None:
+            return "not inside async def (make the function async first)"
+        if self._in_loop(call):
             return "a spawn in a loop makes several greenlets under one name"
         if not call.args or call.args[0].keyword or call.args[0].star:
             return "the function to run is not the first argument"
