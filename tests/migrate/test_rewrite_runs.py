@@ -87,6 +87,29 @@ async def main():
 
 asyncio.run(main())
 """,
+    "joined-errors-stay-where-they-were": """
+import asyncio
+
+import gevent
+
+
+async def main():
+    def fail(n):
+        gevent.sleep(0.01)
+        raise ValueError(n)
+
+    first = gevent.spawn(fail, 1)
+    second = gevent.spawn(fail, 2)
+    first.join()
+    print("joined")
+    try:
+        second.get()
+    except ValueError as error:
+        print("got", error)
+
+
+asyncio.run(main())
+""",
     "timeout-caught-around-its-with": """
 import asyncio
 
@@ -117,6 +140,11 @@ WRITTEN = {
         "await asyncio.wait([first])",
         "print((await second).lower())",
         "await asyncio.gather(third, return_exceptions=True)",
+    ),
+    "joined-errors-stay-where-they-were": (
+        "    async def fail(n):",
+        "await asyncio.wait([first])",
+        "await second\n",
     ),
     "timeout-caught-around-its-with": (
         "async with asyncio.timeout(limit):",
