@@ -31,6 +31,10 @@ class Safety:
         self.timed_functions = {
             hit.function for hit in hits if hit.rule == "timeout-start" and hit.function
         }
+        # Set by the rewrite: the `with gevent.Timeout` blocks (and their try) that become
+        # asyncio.timeout, and the joinall calls whose jobs all become tasks.
+        self.exempt: set[int] = set()
+        self.task_joinalls: set[int] = set()
 
     def _ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
         """From the node up to (and including) its function."""
@@ -55,15 +59,32 @@ class Safety:
 
     def refusal(self, hit: Hit) -> str | None:
         assert hit.call is not None
-        if hit.rule in ("joinall", "joinall-raise-error") and hit.argument_kind in (
-            GREENLET,
-            GREENLETS,
+        joinall = hit.rule in ("joinall", "joinall-raise-error")
+        if (
+            joinall
+            and hit.argument_kind in (GREENLET, GREENLETS)
+            and id(hit.call) not in self.task_joinalls
         ):
             return "the jobs are greenlets (gevent.spawn): gather cannot await them"
-        chain = self._ancestors(hit.call)
-        previous: cst.CSTNode = hit.call
+        waits = hit.rule in _SLEEP_RULES or joinall
+        return self.await_refusal(hit.call, waits, hit.function, cancels=joinall)
+
+    def await_refusal(
+        self, node: cst.CSTNode, waits: bool, function: str | None, cancels: bool = False
+    ) -> str | None:
+        """Why a new await (that waits, or only yields) at node could behave differently.
+
+        `cancels`: cancelling the await cancels the tasks it waits for (gather, `await task`).
+        """
+        chain = self._ancestors(node)
+        previous: cst.CSTNode = node
         for ancestor in chain:
-            if hit.rule in _SLEEP_RULES:
+            if cancels and isinstance(ancestor, cst.With) and id(ancestor) in self.exempt:
+                return (
+                    "under a timeout: asyncio.timeout would cancel the tasks it waits for, "
+                    "where gevent's timeout left the greenlets running"
+                )
+            if waits and id(ancestor) not in self.exempt:
                 reason = self._timeout_around(ancestor)
                 if reason:
                     return reason
@@ -75,9 +96,9 @@ class Safety:
                             "the task's cancellation"
                         )
             previous = ancestor
-        if hit.rule in _SLEEP_RULES and hit.function in self.timed_functions:
+        if waits and function in self.timed_functions:
             return "a gevent.Timeout is started in this function: it cannot interrupt an await"
-        return self._shadowed(hit.call)
+        return self.shadowed(node)
 
     def _timeout_around(self, ancestor: cst.CSTNode) -> str | None:
         if isinstance(ancestor, cst.With) and any(
@@ -91,7 +112,7 @@ class Safety:
             return "inside a try that catches gevent.Timeout, which cannot interrupt an await"
         return None
 
-    def _shadowed(self, call: cst.Call) -> str | None:
+    def shadowed(self, call: cst.CSTNode) -> str | None:
         scope = self.scopes.get(call)
         if scope is None:
             return None

@@ -158,3 +158,121 @@ def test_cli_rewrite_of_a_missing_path_is_a_usage_error(
     _, err = capsys.readouterr()
     assert err.startswith("rosetta: error: no such file or directory")
     assert len(err.splitlines()) == 1
+
+
+SPAWNING = (
+    "import gevent\nimport gevent.pool\n\n\n"
+    "def work(n):\n    gevent.sleep(0.01)\n    return n\n\n\n"
+    "async def main(jobs):\n"
+)
+
+
+def test_a_joined_greenlet_and_a_caught_timeout_keep_their_layout() -> None:
+    source = (
+        "import gevent\n\n\n"
+        "def work(n):  # the job\n"
+        "    gevent.sleep(n)\n"
+        "    return n\n\n\n"
+        "async def main():\n"
+        "    job = gevent.spawn(work, 0.1)  # start it\n"
+        "    try:\n"
+        "        with gevent.Timeout(1):  # at most a second\n"
+        "            job.join()\n"
+        "    except gevent.Timeout:  # too late\n"
+        "        print('late')\n"
+    )
+    result = rewrite_source(source)
+    assert result.left == []
+    assert result.after == (
+        "import asyncio\n\n\n"
+        "async def work(n):  # the job\n"
+        "    await asyncio.sleep(n)\n"
+        "    return n\n\n\n"
+        "async def main():\n"
+        "    job = asyncio.create_task(work(0.1))  # start it\n"
+        "    try:\n"
+        "        async with asyncio.timeout(1):  # at most a second\n"
+        "            await asyncio.wait([job])\n"
+        "    except TimeoutError:  # too late\n"
+        "        print('late')\n"
+    )
+    assert not rewrite_source(result.after).changed
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("    job = gevent.spawn(work, 1)\n    job.kill()\n    job.join()\n", "the greenlet job"),
+        ("    job = gevent.spawn(work, 1)\n    job.link(print)\n    job.get()\n", "the greenlet"),
+        ("    job = gevent.spawn(work, 1)\n    jobs.add(job)\n    job.join()\n", "the greenlet"),
+        ("    job = gevent.spawn(work, 1)\n    job.join(1)\n", "the greenlet job is used"),
+        ("    job = gevent.spawn(work, 1)\n    gevent.joinall([job, jobs])\n", "the joinall that"),
+        ("    job = gevent.spawn(work, 1)\n", "the greenlet job is never joined"),
+        ("    for n in jobs:\n        job = gevent.spawn(work, n)\n    job.join()\n", "a spawn in"),
+        ("    gevent.spawn(work, 1).join()\n", "the greenlet is not assigned"),
+        (
+            "    job = gevent.spawn(work, 1)\n    await main(jobs)\n    job.join()\n",
+            "an await at line 12 runs asyncio code",
+        ),
+        ("    job = gevent.spawn(print, 1)\n    job.join()\n", "print is not a function defined"),
+        ("    job = gevent.spawn(main, 1)\n    job.join()\n", "main is already async def"),
+        ("    job = gevent.spawn(work, 1)\n    job.join()\n    work(2)\n", "work is also used"),
+        (
+            "    job = gevent.spawn(work, 1)\n    group = gevent.pool.Group()\n"
+            "    group.add(job)\n    job.join()\n",
+            "the greenlet job is used",
+        ),
+        (
+            "    job = gevent.spawn(work, 1)\n    other = gevent.spawn(work, 2)\n"
+            "    other.kill()\n    job.join()\n",
+            "work is also spawned where the greenlet stays",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1, ValueError):\n            gevent.sleep(2)\n"
+            "    except gevent.Timeout:\n        pass\n",
+            "a Timeout with an exception",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1) as timer:\n            gevent.sleep(2)\n"
+            "    except gevent.Timeout:\n        pass\n",
+            "the Timeout is bound with `as`",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1):\n            gevent.sleep(2)\n"
+            "    except Exception:\n        pass\n    except gevent.Timeout:\n        pass\n",
+            "another handler of this try",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1):\n            gevent.sleep(2)\n"
+            "        print('in time')\n    except gevent.Timeout:\n        pass\n",
+            "the Timeout is not caught",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1):\n            gevent.sleep(2, ref=False)\n"
+            "    except gevent.Timeout:\n        pass\n",
+            "gevent.sleep at line 13 stays gevent",
+        ),
+        (
+            "    try:\n        with gevent.Timeout(1):\n            work(2)\n"
+            "    except gevent.Timeout:\n        pass\n",
+            "work() at line 13 still uses gevent",
+        ),
+    ],
+)
+def test_a_spawn_or_timeout_of_another_shape_is_left_with_a_reason(body: str, reason: str) -> None:
+    result = rewrite_source(SPAWNING + body)
+    assert not any(hit.rule in ("spawn", "timeout") for hit in result.applied), result.diff()
+    assert any(
+        hit.rule in ("spawn", "timeout") and note.startswith(reason) for hit, note in result.left
+    ), result.left
+
+
+def test_a_spawn_outside_async_def_is_left_alone() -> None:
+    source = (
+        SPAWNING.replace("async def", "def") + "    job = gevent.spawn(work, 1)\n    job.join()\n"
+    )
+    result = rewrite_source(source)
+    assert not result.changed
+    assert [(hit.rule, note) for hit, note in result.left] == [
+        ("sleep", "not inside async def (make the function async first)")
+    ]
