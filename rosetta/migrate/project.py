@@ -74,17 +74,22 @@ def module_name(path: Path) -> tuple[str, bool]:
     return ".".join(parts) or path.stem, is_package
 
 
+def absolute_name(module: Module, target: str) -> str:
+    """`target` as written in `module` (`x.y`, or relative: `.y`, `..y`, `.`), made absolute."""
+    if not target.startswith("."):
+        return target
+    level = len(target) - len(target.lstrip("."))
+    base = module.name.split(".")
+    if not module.is_package:
+        base = base[:-1]
+    base = base[: len(base) - (level - 1)] if level > 1 else base
+    rest = target[level:]
+    return ".".join([*base, rest] if rest else base)
+
+
 def _resolve(project: Project, module: Module, target: str) -> str | None:
     """The project module an import names, if it is one."""
-    if target.startswith("."):
-        level = len(target) - len(target.lstrip("."))
-        base = module.name.split(".")
-        if not module.is_package:
-            base = base[:-1]
-        base = base[: len(base) - (level - 1)] if level > 1 else base
-        rest = target[level:]
-        target = ".".join([*base, rest] if rest else base)
-    parts = target.split(".")
+    parts = absolute_name(module, target).split(".")
     for size in range(len(parts), 0, -1):
         candidate = ".".join(parts[:size])
         if candidate in project.modules:

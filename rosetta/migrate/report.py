@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from rosetta.migrate.project import Module, Project, patch_sites
+from rosetta.migrate.project import Module, Project, absolute_name, patch_sites
 from rosetta.migrate.rules import AWAITING
 
 FunctionKey = tuple[str, str]  # (module name, qualified function name)
@@ -57,14 +57,7 @@ def _callee(project: Project, module: Module, target: str, index: dict) -> Funct
     if source == "local":
         key = (module.name, name)
         return key if key in index else None
-    if name.startswith("."):
-        level = len(name) - len(name.lstrip("."))
-        base = module.name.split(".")
-        if not module.is_package:
-            base = base[:-1]
-        base = base[: len(base) - (level - 1)] if level > 1 else base
-        name = ".".join([*base, name[level:]])
-    parts = name.split(".")
+    parts = absolute_name(module, name).split(".")
     for size in range(len(parts) - 1, 0, -1):
         key = (".".join(parts[:size]), ".".join(parts[size:]))
         if key in index:
