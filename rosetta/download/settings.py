@@ -84,6 +84,8 @@ def _option(
 class Settings:
     """Everything a run is told besides its URLs, the same for every model."""
 
+    # A table on purpose: one field per option, each read alone (flag, default, parser, help),
+    # so rows of the same shape follow one another.
     # `_option` returns a `field`, and a Path is immutable: the default is safe to share.
     output: Path = _option(  # noqa: RUF009
         "-o",
