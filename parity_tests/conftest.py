@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.harness import ServerProcess, assert_clean_stop, model_label, start_server
+from parity_tests.harness import (
+    ServerProcess,
+    model_label,
+    start_server,
+    stopped_cleanly,
+)
 from rosetta import registry
 
 SECRET = b"TOP-SECRET-OUTSIDE-THE-ROOT"
@@ -128,10 +133,8 @@ def _serve_module(
 ) -> Iterator[ServerProcess]:
     impl: Impl = request.param
     server = impl.start(job, **kwargs)
-    try:
+    with stopped_cleanly(server):
         yield server
-    finally:
-        assert_clean_stop(server)
 
 
 @pytest.fixture(scope="module", params=impl_params("echo"))

@@ -8,7 +8,8 @@ start or stop as it should fails the test with an AssertionError that says why.
 from __future__ import annotations
 
 import signal
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,3 +65,12 @@ def assert_clean_stop(server: ServerProcess) -> None:
     stderr = server.stderr()
     assert code == 0, f"{server.label} exited with {code}; stderr:\n{stderr}"
     assert "Traceback" not in stderr, f"{server.label} printed a traceback:\n{stderr}"
+
+
+@contextmanager
+def stopped_cleanly(server: ServerProcess) -> Iterator[ServerProcess]:
+    """`server` for the block; after it, however it ends, `assert_clean_stop`."""
+    try:
+        yield server
+    finally:
+        assert_clean_stop(server)

@@ -26,7 +26,7 @@ from parity_tests.clients import (
     reset,
 )
 from parity_tests.conftest import Site
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from parity_tests.harness import ServerProcess, start_server, stopped_cleanly
 
 REFERENCE_MODEL = "classic.blocking"
 
@@ -330,13 +330,11 @@ def _is_head(case: str) -> bool:
 @pytest.fixture(scope="session")
 def reference_responses(site: Site) -> Iterator[dict[str, Response]]:
     server = start_server("http", REFERENCE_MODEL, root=site.root)
-    try:
+    with stopped_cleanly(server):
         yield {
             case: request(server.address, raw, head_only=_is_head(case))
             for case, raw in IDENTICAL_CASES.items()
         }
-    finally:
-        assert_clean_stop(server)
 
 
 @pytest.mark.parametrize("case", list(IDENTICAL_CASES))

@@ -16,7 +16,7 @@ import pytest
 from parity_tests.accepted_differences import comparable
 from parity_tests.clients import Response, raw_get, request
 from parity_tests.conftest import impl_params
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from parity_tests.harness import ServerProcess, start_server, stopped_cleanly
 
 REFERENCE_MODEL = "classic.blocking"
 CSS = b"body { color: black; margin: 0 auto; }\n" * 200
@@ -75,19 +75,15 @@ def _ask(server: ServerProcess, case: str) -> Response:
 @pytest.fixture(scope="module")
 def reference(feature_root: Path) -> Iterator[dict[str, Response]]:
     server = start_server("http", REFERENCE_MODEL, root=feature_root, extra=LISTING)
-    try:
+    with stopped_cleanly(server):
         yield {case: _ask(server, case) for case in CASES}
-    finally:
-        assert_clean_stop(server)
 
 
 @pytest.fixture(scope="module", params=impl_params("http"))
 def featured_server(request: pytest.FixtureRequest, feature_root: Path) -> Iterator[ServerProcess]:
     server = request.param.start("http", root=feature_root, extra=LISTING)
-    try:
+    with stopped_cleanly(server):
         yield server
-    finally:
-        assert_clean_stop(server)
 
 
 @pytest.mark.parametrize("case", list(CASES))
@@ -124,10 +120,8 @@ WGET_MIRROR = ("wget", "-q", "-r", "-np", "-nH", "-e", "robots=off")
 @pytest.fixture(scope="module", params=CLIENT_MODELS)
 def client_server(request: pytest.FixtureRequest, feature_root: Path) -> Iterator[ServerProcess]:
     server = start_server("http", request.param, root=feature_root, extra=LISTING)
-    try:
+    with stopped_cleanly(server):
         yield server
-    finally:
-        assert_clean_stop(server)
 
 
 def _url(server: ServerProcess, path: str) -> str:

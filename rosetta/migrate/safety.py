@@ -90,7 +90,7 @@ class Safety:
                     return reason
             if isinstance(ancestor, cst.Try) and _in_body(ancestor, previous):
                 for handler in ancestor.handlers:
-                    if handler.type is None or _names(handler.type) & {"BaseException"}:
+                    if handler.type is None or exception_names(handler.type) & {"BaseException"}:
                         return (
                             "a bare except (or except BaseException) around it would swallow "
                             "the task's cancellation"
@@ -121,7 +121,8 @@ class Safety:
                 continue
             node = assignment.node
             if isinstance(node, cst.Import) and any(
-                alias.asname is None and _dotted(alias.name) == "asyncio" for alias in node.names
+                alias.asname is None and dotted_name(alias.name) == "asyncio"
+                for alias in node.names
             ):
                 continue
             return "a name asyncio in scope is not the asyncio module: the new call would use it"
@@ -132,15 +133,17 @@ def _in_body(statement: cst.Try, child: cst.CSTNode) -> bool:
     return child is statement.body
 
 
-def _dotted(node: cst.BaseExpression) -> str:
+def dotted_name(node: cst.BaseExpression) -> str:
+    """`a.b.c` for a name or an attribute chain, "" for anything else."""
     if isinstance(node, cst.Name):
         return node.value
     if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
+        return f"{dotted_name(node.value)}.{node.attr.value}"
     return ""
 
 
-def _names(node: cst.BaseExpression) -> set[str]:
+def exception_names(node: cst.BaseExpression) -> set[str]:
+    """The last part of each name an `except` clause lists (`Timeout` of `gevent.Timeout`)."""
     if isinstance(node, cst.Tuple):
-        return {_dotted(element.value).rsplit(".", 1)[-1] for element in node.elements}
-    return {_dotted(node).rsplit(".", 1)[-1]}
+        return {dotted_name(element.value).rsplit(".", 1)[-1] for element in node.elements}
+    return {dotted_name(node).rsplit(".", 1)[-1]}

@@ -33,6 +33,7 @@ from libcst.metadata import (
     ScopeProvider,
 )
 
+from rosetta.migrate.safety import dotted_name, exception_names
 from rosetta.migrate.uses import Hit
 
 Replace = Callable[[cst.CSTNode], cst.CSTNode]
@@ -175,7 +176,7 @@ class Shapes:
                 isinstance(call, cst.Call)
                 and call.args
                 and call.args[0] is argument
-                and _dotted(call.func).endswith("spawn")
+                and dotted_name(call.func).endswith("spawn")
             ):
                 line = self._line(access.node)
                 return f"{name} is also used at line {line}: it must stay a plain function"
@@ -285,7 +286,7 @@ class Shapes:
             )
         for other in attempt.handlers:
             if other is not handler and (
-                other.type is None or _names(other.type) & _CATCH_TIMEOUT_ERROR
+                other.type is None or exception_names(other.type) & _CATCH_TIMEOUT_ERROR
             ):
                 return "another handler of this try would also catch the TimeoutError"
         return Timed(hit, statement, handler, attempt)
@@ -378,17 +379,3 @@ class _Inside(cst.CSTVisitor):
         if isinstance(node, cst.FunctionDef | cst.Lambda):
             return False
         return super().on_visit(node)
-
-
-def _dotted(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return f"{_dotted(node.value)}.{node.attr.value}"
-    return ""
-
-
-def _names(node: cst.BaseExpression) -> set[str]:
-    if isinstance(node, cst.Tuple):
-        return {_dotted(element.value).rsplit(".", 1)[-1] for element in node.elements}
-    return {_dotted(node).rsplit(".", 1)[-1]}
