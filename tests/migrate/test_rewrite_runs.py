@@ -152,6 +152,8 @@ WRITTEN = {
     ),
 }
 
+# Each refused example is a whole program, run as it stands: examples that differ in one line
+# (a named Timeout, an await already there) repeat the rest on purpose, so each reads alone.
 REFUSED = {
     "sleep-under-a-gevent-timeout": (
         """

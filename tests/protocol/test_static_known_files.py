@@ -116,6 +116,7 @@ def test_a_hard_link_outside_does_not_keep_a_swapped_path_served(
     tree: tuple[Path, Path],
 ) -> None:
     root, outside = tree
+    # Each test starts from a remembered answer, spelled out so that the test reads alone.
     site = StaticSite(root)
     assert ask(site, "/sub/page.txt").status == 200
     (outside / "moved").mkdir()
