@@ -26,6 +26,9 @@ READ_TIMEOUT = 15.0
 # a listen backlog of 128 is never overflowed, so no client waits for a SYN retransmission.
 CONNECTING_AT_ONCE = 64
 HEAD_END = b"\r\n\r\n"
+# One step of the crowd (connecting all, a round), well within the suite's per-test timeout, so
+# a server too slow for the crowd fails this test alone, its connections closed.
+STEP_TIMEOUT = 60.0
 
 T = TypeVar("T")
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
@@ -51,7 +54,7 @@ class Crowd:
         crowd.thread = threading.Thread(target=crowd.loop.run_forever, daemon=True)
         crowd.thread.start()
         try:
-            crowd.streams, errors = crowd._run(crowd._connect_all(count))
+            errors = crowd._run(crowd._connect_all(count))
         except BaseException:
             crowd.close()
             raise
@@ -60,25 +63,25 @@ class Crowd:
             raise AssertionError(f"{len(errors)} of {count} clients failed: {errors[:5]}")
         return crowd
 
-    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = 120.0) -> T:
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float = STEP_TIMEOUT) -> T:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
-    async def _connect_all(self, count: int) -> tuple[list[Stream], list[str]]:
+    async def _connect_all(self, count: int) -> list[str]:
         gate = asyncio.Semaphore(CONNECTING_AT_ONCE)
 
-        async def one(index: int) -> tuple[Stream | None, str | None]:
+        async def one(index: int) -> str | None:
             async with gate:
                 try:
                     stream = await asyncio.wait_for(
                         asyncio.open_connection(*self.address), CONNECT_TIMEOUT
                     )
                 except (OSError, TimeoutError) as error:
-                    return None, f"client {index} could not connect: {error!r}"
-                return stream, await self._ask(stream, index, 0)
+                    return f"client {index} could not connect: {error!r}"
+                self.streams.append(stream)  # held from now on, and closed by close()
+                return await self._ask(stream, len(self.streams) - 1, 0)
 
         results = await asyncio.gather(*(one(index) for index in range(count)))
-        streams = [stream for stream, _ in results if stream is not None]
-        return streams, [wrong for _, wrong in results if wrong]
+        return [wrong for wrong in results if wrong]
 
     async def _ask(self, stream: Stream, index: int, turn: int) -> str | None:
         try:
