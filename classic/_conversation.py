@@ -6,7 +6,8 @@ the connection is this, written once. Under gevent's monkey patching the same co
 cooperative sockets unchanged, which is the point the course makes about gevent.
 
 `entry_points(serve)` gives such a model its `serve_echo` and `serve_http`: its own accept
-loop, `serve`, handing each connection to the job's conversation.
+loop, `serve`, handing each connection to the job's conversation (over TLS with `tls=`, an
+`ssl.SSLContext`: `classic._tls`, the handshake in the connection's own flow of control).
 
 Deadlines (`rosetta.protocol.deadlines`) are socket timeouts here: before each `recv` the
 socket's timeout is what is left until the connection's deadline, so a client sending a byte a
@@ -20,6 +21,7 @@ import socket
 import time
 from collections.abc import Callable
 
+from classic._tls import secured
 from rosetta.console import Console, describe_gone, show_data, show_peer
 from rosetta.entry_points import Ready, ServeEcho, ServeHttp
 from rosetta.entry_points import entry_points as job_entry_points
@@ -55,12 +57,17 @@ def entry_points(serve: Serve) -> tuple[ServeEcho, ServeHttp]:
             lambda sock, addr: echo_conversation(sock, addr, console, limits),
             limits.grace,
         ),
-        lambda host, port, site, ready, console, limits: serve(
+        lambda host, port, site, ready, console, limits, tls=None: serve(
             host,
             port,
             ready,
             console,
-            lambda sock, addr: http_conversation(sock, addr, site, console, limits),
+            secured(
+                lambda sock, addr: http_conversation(sock, addr, site, console, limits),
+                tls,
+                limits,
+                console,
+            ),
             limits.grace,
         ),
     )

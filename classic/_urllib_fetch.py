@@ -181,7 +181,7 @@ def _save_body(
     sockets: Sockets,
 ) -> Step | None:
     try:
-        with PartFile(settings.output, fetch.job, reading) as part:
+        with PartFile(settings.output, fetch.job, reading, sha256=settings.digests) as part:
             try:
                 while chunk := response.read1(protocol.CHUNK_SIZE):
                     if sockets.cancelled.is_set():

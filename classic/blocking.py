@@ -11,6 +11,8 @@ Course bug: a client that resets its connection (`ConnectionResetError`) killed 
 Fixed: the reset ends only that client's conversation, with one console line.
 Course bug: nothing was echoed back. Fixed: the server echoes (`sendall`, never a partial
 `send`), and with `http` serves the static site with keep-alive through `rosetta.protocol`.
+HTTPS (`--certfile`): the TLS handshake is the start of the one conversation (`classic._tls`),
+bounded by the head deadline: a client that never handshakes holds the server that long.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ Course bug: it closed a socket before unregistering it (`EBADF` killed the serve
 deleted the dict entries. Fixed: unregister, close, delete from `connections`, `addresses`.
 Course bug: one `send` could write part of the answer and drop the rest. Fixed: the rest
 waits in the client's outbox and goes out on `EPOLLOUT`.
+No HTTPS (TLS reads and writes want either direction; `--certfile` exits 2, `classic._tls`).
 """
 
 from __future__ import annotations

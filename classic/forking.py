@@ -18,6 +18,13 @@ the parent stops accepting and sends SIGTERM to its children; a child then shuts
 of its connection, so its conversation ends as if the client had closed (a response being sent
 is finished), and any child still alive after the grace time (`--grace`) is killed. Children ignore
 SIGINT: Ctrl-C reaches the whole process group, and the parent decides how they stop.
+Signals reach the parent's main thread, the one that runs Python's handlers: the access log's
+writer thread blocks them all, because a SIGTERM the kernel handed to it, while the main thread
+had a SIGCHLD pending, left `accept()` uninterrupted until the next client came.
+With `--access-log`, SIGHUP to the parent is passed on to every child, and a child reopens the
+log before its next line (its client may have been connected since before the rotation).
+HTTPS (`--certfile`): each child makes the TLS handshake with its client, under the head
+deadline (`classic._tls`); the parent only accepts.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ Stop: SIGINT and SIGTERM are caught by gevent signal watchers (a plain Python ha
 raise inside the hub, which prints it), which throw KeyboardInterrupt into the accept loop;
 idle connections are dropped at once, a response being sent finishes within the grace time.
 Out of descriptors, `accept` pauses (a gevent sleep) and retries instead of raising.
+HTTPS (`--certfile`): the TLS context is made after `patch_all()`, so it is gevent's, and each
+greenlet makes its client's handshake under the head deadline (`classic._tls`).
 """
 
 from __future__ import annotations

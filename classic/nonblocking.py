@@ -22,6 +22,8 @@ Course bug: bare `except: pass` hid every error, resets included. Fixed: only
 `BlockingIOError` means "nothing now"; a reset ends that client with one console line.
 Course bug: one `send` could write part of the data and the rest was lost. Fixed: each client
 has an outgoing buffer (`classic._outbox.Outbox`) flushed on every turn.
+No HTTPS: every TLS read or write may want the other direction, which this loop's one
+readiness per direction does not follow; `--certfile` is refused with exit 2 (`classic._tls`).
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ Course bug: `send` could write part of the answer and drop the rest. Fixed: `sen
 Course bug: the clients were left open when the server stopped. Fixed: all are closed.
 Course bug: a client resetting its connection raised `ConnectionResetError` out of the loop and
 killed the server. Fixed: it ends that client only, with one console line.
+No HTTPS: every TLS read or write may want the other direction, which this loop's one
+readiness per direction does not follow; `--certfile` is refused with exit 2 (`classic._tls`).
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ Course bug: a clean close (`recv` returning b"") was never handled: the socket s
 and the loop spun. Fixed: the client is closed once its queue is sent.
 Course bug: the exceptional list was passed to `select` and then ignored. Fixed: a socket in it
 (urgent data, which we never expect) is closed.
+No HTTPS: every TLS read or write may want the other direction, which this loop's one
+readiness per direction does not follow; `--certfile` is refused with exit 2 (`classic._tls`).
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ shuts the read side of every open connection (a blocked `recv` returns b"", so t
 ends as if the client had closed, and a response being sent is finished), and joins the
 threads for at most the grace time (`--grace`).
 Out of descriptors, `accept` pauses and retries (`classic._descriptors`) instead of raising.
+HTTPS (`--certfile`): each thread makes the TLS handshake with its client, under the head
+deadline (`classic._tls`); the accept loop never waits for one.
 """
 
 from __future__ import annotations

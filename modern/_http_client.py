@@ -1,13 +1,17 @@
 """A helper of `modern.protocol_download`, not a model: HTTP/1.1 GET over asyncio Protocols,
 with httptools' response parser, and a keep-alive pool of connections per host.
 
-`Connection` is one TCP (or TLS, through the loop's own SSL) connection: `data_received`
-feeds httptools, the head resolves a future, and body chunks go straight to the sink the
-driver sets (the `.part` file's `write`), with no queue and no task switch per chunk; chunks
-that arrive with the head, before the sink is set, wait in a list. A timer armed on every
-read gives the `--timeout` (silence, not length). `Pool` keeps idle connections per
-scheme-host-port and opens new ones on demand; a reused connection that the server closed
-while idle is replaced once, before any byte of the answer arrived.
+`Connection` is one TCP (or TLS, through the loop's own SSL) connection, an
+`asyncio.BufferedProtocol`: every read lands in one buffer that the pool's connections share
+(a read is used up before the loop makes the next), httptools parses the head, which
+resolves a future, and a body of known length goes from the buffer to the sink the driver
+sets (the `.part` file's `write`, given a memoryview valid during the call): no copy, no
+parser call, no queue and no task switch per read. A chunked or length-less body goes
+through httptools' `on_body`; what arrives with the head, before the sink is set, is copied
+into a list. A timer per connection gives the `--timeout` (silence, not length). `Pool`
+keeps idle connections per scheme-host-port and opens new ones on demand; a reused
+connection that the server closed while idle is replaced once, before any byte of the
+answer arrived.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager, nullcontext
 from urllib.parse import urlsplit
 
 import httptools
+
+from rosetta.protocol.download import REQUEST_HEADERS
+from rosetta.protocol.names import split_url
 
 Sink = Callable[[bytes], object]
 Address = tuple[str, str, int]  # scheme, host, port
@@ -31,15 +39,28 @@ class ClosedEarly(ConnectionError):
     """The connection ended before the answer did (or before it began)."""
 
 
-def _drop(_: bytes) -> None:
-    return None
+READ_SIZE = 1 << 20  # at most, in one read
+HEAD_SEARCH = 16 * 1024  # a head is found in the first bytes of a read; a longer one is parsed
+# The response headers a download reads, by their wire names: lower-case, and as servers
+# usually spell them, so that the common ones need no `lower()`; None: known, never read.
+READ_HEADERS: dict[bytes, str | None] = {}
+for _name in ("location", "content-length", "content-range", "transfer-encoding", "etag",
+              "last-modified"):  # fmt: skip
+    READ_HEADERS[_name.encode()] = _name
+    READ_HEADERS["-".join(part.capitalize() for part in _name.split("-")).encode()] = _name
+READ_HEADERS[b"ETag"] = "etag"
+for _name in ("Server", "Date", "Content-Type", "Connection", "Accept-Ranges", "Keep-Alive",
+              "Cache-Control", "Expires", "Vary"):  # fmt: skip
+    READ_HEADERS[_name.encode()] = None
+_UNKNOWN = ""
 
 
-class Connection(asyncio.Protocol):
+class Connection(asyncio.BufferedProtocol):
     """One connection, one request at a time; `reused` once it has answered one."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, buffer: memoryview) -> None:
         self.loop = loop
+        self.buffer = buffer  # shared: each read is used up before the next one lands
         self.timeout = timeout
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -52,7 +73,13 @@ class Connection(asyncio.Protocol):
         self._sink: Sink | None = None
         self._started = False  # any byte of the answer seen
         self._read_until_close = False
+        self._in_head = False  # the head is still arriving: look for its end
+        self._head_tail = b""  # its last bytes so far (the end may span two reads)
+        self._raw_length = 0  # the body's, once the head says it
+        self._raw_left = 0  # body bytes still to pass on without the parser
+        self._keep_alive = True
         self._timer: asyncio.TimerHandle | None = None
+        self._waiting = False  # for an answer: the silence timer counts
         self._last_read = 0.0
 
     # --- what the driver calls ---
@@ -60,6 +87,7 @@ class Connection(asyncio.Protocol):
         assert self.transport is not None
         self._head, self._done = self.loop.create_future(), self.loop.create_future()
         self._headers, self._pending, self._sink, self._started = {}, [], None, False
+        self._in_head, self._head_tail, self._raw_length = True, b"", 0
         self.transport.write(head)
         self._arm()
         return self._head
@@ -95,14 +123,49 @@ class Connection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self.buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         self._started = True
         self._last_read = self.loop.time()
+        data = self.buffer[:nbytes]
+        if self._raw_left:
+            self._raw(data)
+            return
+        if self._in_head:  # the parser reads the head; the body may then bypass it
+            end = _head_end(self._head_tail, data)
+            if end < 0:
+                self._head_tail = (self._head_tail + bytes(data[-3:]))[-3:]
+            else:
+                if not self._feed(data[:end]):
+                    return
+                data = data[end:]
+                if self._raw_length:  # a length, and the parser has seen only the head
+                    self._raw_left, self._raw_length = self._raw_length, 0
+                    self._raw(data)
+                    return
+        self._feed(data)
+
+    def _feed(self, data: memoryview) -> bool:
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as error:
             self._fail(ClosedEarly(f"bad response: {error}"))
             self.close()
+            return False
+        return True
+
+    def _raw(self, data: memoryview) -> None:
+        """A body of known length, passed on as it lies in the read buffer (no copy)."""
+        if len(data) > self._raw_left:  # bytes after the answer: no request asked for them
+            data, self._keep_alive = data[: self._raw_left], False
+        self._raw_left -= len(data)
+        if data:
+            self.on_body(data)
+        if not self._raw_left and not self.closed:
+            self.parser = httptools.HttpResponseParser(self)  # fresh for the next answer
+            self.on_message_complete()
 
     def connection_lost(self, error: Exception | None) -> None:
         self.closed = True
@@ -116,19 +179,30 @@ class Connection(asyncio.Protocol):
 
     # --- httptools callbacks ---
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._headers[name.decode("latin-1").lower()] = value.decode("latin-1")
+        key = READ_HEADERS.get(name, _UNKNOWN)
+        if key == _UNKNOWN:
+            key = READ_HEADERS.get(name.lower())
+        if key is not None:  # the rest (Date, Server...) is never looked at
+            self._headers[key] = value.decode("latin-1")
 
     def on_headers_complete(self) -> None:
         headers = self._headers
-        self._read_until_close = "content-length" not in headers and "chunked" not in headers.get(
+        self._in_head = False
+        self._keep_alive = self.parser.should_keep_alive()
+        length = headers.get("content-length", "")
+        status = self.parser.get_status_code()
+        encoded = "transfer-encoding" in headers
+        self._read_until_close = not length and "chunked" not in headers.get(
             "transfer-encoding", ""
         )
+        if length.isdigit() and not encoded and status >= 200 and status not in (204, 304):
+            self._raw_length = int(length)  # 0: the parser ends the answer itself
         if self._head is not None and not self._head.done():
             self._head.set_result((self.parser.get_status_code(), headers))
 
-    def on_body(self, body: bytes) -> None:
+    def on_body(self, body: bytes | memoryview) -> None:
         if self._sink is None:
-            self._pending.append(body)
+            self._pending.append(bytes(body))  # the read buffer is reused: a copy
             return
         try:
             self._sink(body)
@@ -137,10 +211,8 @@ class Connection(asyncio.Protocol):
             self.close()
 
     def on_message_complete(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self.parser.should_keep_alive():
+        self._waiting = False  # the timer stays, idle, for the next request
+        if not self._keep_alive:
             self.closed = True  # answered; closed once the driver is done with it
         if self._done is not None and not self._done.done():
             self._done.set_result(None)
@@ -148,11 +220,14 @@ class Connection(asyncio.Protocol):
     # --- the silence timer ---
     def _arm(self) -> None:
         self._last_read = self.loop.time()
+        self._waiting = True
         if self._timer is None:
             self._timer = self.loop.call_at(self._last_read + self.timeout, self._check)
 
     def _check(self) -> None:
         self._timer = None
+        if not self._waiting:
+            return  # idle between requests: the next one arms it again
         due = self._last_read + self.timeout
         if self.loop.time() < due:
             self._timer = self.loop.call_at(due, self._check)
@@ -172,13 +247,25 @@ class Connection(asyncio.Protocol):
         return self._started
 
 
+def _head_end(tail: bytes, data: memoryview) -> int:
+    """Where in `data` the head's blank line ends, `tail` being the bytes of the head just
+    before it; -1 if not within HEAD_SEARCH bytes (a longer head: the parser reads it all)."""
+    window = tail + bytes(data[:HEAD_SEARCH])
+    found = window.find(b"\r\n\r\n")
+    return -1 if found < 0 else found + 4 - len(tail)
+
+
 def address_of(url: str) -> tuple[Address, str]:
     """The pool's key for a URL, and the request target (path and query)."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return (scheme, parts.hostname or "", port), target
+    simple = split_url(url)  # the usual URL in string operations; urlsplit for the rest
+    if simple is not None:
+        scheme, host, port, path, query = simple
+    else:
+        parts = urlsplit(url)
+        scheme, host, port = parts.scheme.lower(), parts.hostname or "", parts.port
+        path, query = parts.path, parts.query
+    target = (path or "/") + (f"?{query}" if query else "")
+    return (scheme, host, port or (443 if scheme == "https" else 80)), target
 
 
 def request_head(address: Address, target: str, headers: Mapping[str, str]) -> bytes:
@@ -194,17 +281,37 @@ def request_head(address: Address, target: str, headers: Mapping[str, str]) -> b
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
 
+_NO_SLOT: AbstractAsyncContextManager[object] = nullcontext()
+
+
 class Pool:
     """Idle keep-alive connections per address; `per_host` semaphores bound each host."""
 
-    def __init__(self, timeout: float, per_host: int) -> None:
+    def __init__(self, timeout: float, per_host: int, limit: int | None = None) -> None:
         self.timeout = timeout
         self.per_host = per_host
+        # No host can be asked more than `limit` requests at once anyway: no semaphore then.
+        self.unbounded = limit is not None and per_host >= limit
         self.idle: dict[Address, list[Connection]] = {}
         self.slots: dict[Address, asyncio.Semaphore] = {}
         self._tls: ssl.SSLContext | None = None
+        self._heads: dict[Address, bytes] = {}  # " HTTP/1.1", Host and the rest, per address
+        # One read buffer for every connection: a read is parsed and written out (or
+        # copied, for a body that came before its sink) before the loop makes the next.
+        self.buffer = memoryview(bytearray(READ_SIZE))
 
-    def slot(self, address: Address) -> asyncio.Semaphore:
+    def request_head(self, address: Address, target: str, extra: Mapping[str, str]) -> bytes:
+        """`request_head` with REQUEST_HEADERS and `extra`; without extra headers (the usual
+        request), from the lines kept for the address: one concatenation."""
+        if extra:
+            return request_head(address, target, {**REQUEST_HEADERS, **extra})
+        if (tail := self._heads.get(address)) is None:
+            tail = self._heads[address] = request_head(address, "", REQUEST_HEADERS)[4:]
+        return b"GET " + target.encode("latin-1") + tail
+
+    def slot(self, address: Address) -> AbstractAsyncContextManager[object]:
+        if self.unbounded:
+            return _NO_SLOT
         if (slot := self.slots.get(address)) is None:
             slot = self.slots[address] = asyncio.Semaphore(self.per_host)
         return slot
@@ -223,7 +330,7 @@ class Pool:
         tls = self._context() if scheme == "https" else None
         async with asyncio.timeout(self.timeout):
             _, connection = await loop.create_connection(
-                lambda: Connection(loop, self.timeout),
+                lambda: Connection(loop, self.timeout, self.buffer),
                 host,
                 port,
                 ssl=tls,

@@ -10,7 +10,9 @@ those answering a request after their answer, within the grace time (`--grace`).
 
 `Connections` also carries the server's deadlines (`rosetta.protocol.deadlines.Limits`),
 which each model enforces in its idiom: `asyncio.timeout_at` around a read in the task
-models, a `call_at` timer per protocol in `modern.protocol`, aiohttp's own keep-alive timer.
+models, a `call_at` timer per protocol in `modern.protocol`, aiohttp's own keep-alive timer;
+and its TLS context (`tls`, None for plain HTTP), which the asyncio servers take as `ssl=`
+with the handshake bounded by the head deadline (`tls_server_options`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import errno
 import functools
 import signal
 import socket
+import ssl
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -98,8 +101,9 @@ class Connections:
     """The open connections of one server, so that a stop can end them gracefully, and the
     deadlines they keep."""
 
-    def __init__(self, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, limits: Limits = DEFAULT_LIMITS, tls: ssl.SSLContext | None = None) -> None:
         self.limits = limits
+        self.tls = tls
         self._open: set[Connection] = set()
         self._all_closed: asyncio.Future[None] | None = None
 
@@ -126,6 +130,15 @@ class Connections:
                 connection.abort()
             await asyncio.wait([self._all_closed], timeout=grace)
             # --8<-- [end:connections]
+
+    @property
+    def tls_server_options(self) -> dict[str, object]:
+        """`create_server`'s and `start_server`'s keywords for HTTPS (none for plain HTTP):
+        the context, and a handshake not complete within the head deadline is given up."""
+        if self.tls is None:
+            return {}
+        header = self.limits.header
+        return {"ssl": self.tls, "ssl_handshake_timeout": header if header > 0 else None}
 
 
 class TaskConnection:
@@ -202,10 +215,11 @@ def serve(
     ready: Ready,
     limits: Limits = DEFAULT_LIMITS,
     loop: str = "uvloop",
+    tls: ssl.SSLContext | None = None,
 ) -> None:
     """Listen, accept in the model's way until SIGINT or SIGTERM, then stop accepting and end
     the open connections gracefully."""
-    connections = Connections(limits)
+    connections = Connections(limits, tls)
 
     async def main(stopping: asyncio.Event) -> None:
         with listening_socket(host, port) as sock:
@@ -247,8 +261,14 @@ def echo_entry_point(echo: EchoAccepting) -> ServeEcho:
 def http_entry_point(http: HttpAccepting) -> ServeHttp:
     return prefork(
         job.http_entry_point(
-            lambda host, port, site, ready, console, limits, loop="uvloop": serve(
-                host, port, functools.partial(http, site), ready=ready, limits=limits, loop=loop
+            lambda host, port, site, ready, console, limits, loop="uvloop", tls=None: serve(
+                host,
+                port,
+                functools.partial(http, site),
+                ready=ready,
+                limits=limits,
+                loop=loop,
+                tls=tls,
             )
         )
     )

@@ -7,8 +7,9 @@
   transport's socket itself, only while the transport's write buffer is empty and reading is
   paused (nothing else can write or read then), waiting for writability through a `dup()` of
   the descriptor;
-- if the buffer is not empty: the file read in chunks written through the transport, stopping
-  at `pause_writing` and going on at `resume_writing`.
+- if the buffer is not empty, or the transport is TLS (`os.sendfile` cannot encrypt, and the
+  bytes must go through the TLS layer): the file read in chunks written through the
+  transport, stopping at `pause_writing` and going on at `resume_writing`.
 
 The owner (the protocol) pauses reading before the head goes out, so nothing more is parsed
 until the body is out, and hears `file_sent()` at the end; a file that shrank, or a peer that
@@ -54,7 +55,9 @@ class FileSend:
         self._task: asyncio.Task[None] | None = None
 
     def start(self, native_sendfile: bool) -> None:
-        if native_sendfile:
+        if self._transport.get_extra_info("sslcontext") is not None:
+            self._send_chunks()  # HTTPS: every byte through the transport's TLS layer
+        elif native_sendfile:
             self._task = asyncio.get_running_loop().create_task(self._loop_sendfile())
         elif self._transport.get_write_buffer_size() == 0:
             self._os_sendfile()

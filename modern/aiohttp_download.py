@@ -29,7 +29,7 @@ from collections.abc import Sequence
 import aiohttp
 from yarl import URL
 
-from modern._runtime import loop_factory
+from modern._download import run
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
@@ -44,7 +44,6 @@ from rosetta.protocol.download import (
     RetryAfter,
     Step,
     certificate_detail,
-    not_started,
     timeout_detail,
 )
 
@@ -55,13 +54,7 @@ NETWORK_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 def download(
     jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:
-    results: dict[int, Result] = {}
-    try:
-        with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
-            runner.run(download_all(jobs, settings, report, results))
-    except KeyboardInterrupt:
-        pass  # Runner cancelled every task; finished ones are in `results`.
-    return [results.get(job.index) or not_started(job) for job in jobs]
+    return run(download_all, jobs, settings, report, loop)
 
 
 # --8<-- [start:download]
@@ -124,8 +117,9 @@ async def attempt(
     rate: RateLimit | None,
 ) -> Step | None:
     url = URL(fetch.url, encoded=True)
+    extra = fetch.request_headers() or None  # usually none: the session's own suffice
     try:
-        response = await session.get(url, allow_redirects=False, headers=fetch.request_headers())
+        response = await session.get(url, allow_redirects=False, headers=extra)
     except NETWORK_ERRORS as error:
         return fetch.on_error(*classify(error, settings))
     async with response:
@@ -141,7 +135,7 @@ async def attempt(
         if not isinstance(step, ReadBody):
             return step
         try:
-            with PartFile(settings.output, fetch.job, step) as part:
+            with PartFile(settings.output, fetch.job, step, sha256=settings.digests) as part:
                 try:
                     async for chunk in response.content.iter_any():
                         part.write(chunk)

@@ -28,6 +28,10 @@ hand-written response disappear; a handler `async def static_file(request)` retu
 object and aiohttp writes it; `monkey.patch_all()` is gone because nothing blocks. To use more
 cores, run it with `--workers N`, or the same application under gunicorn (docs/scale-out.md).
 
+HTTPS (`--certfile`): `create_server(ssl=context)`, the handshake within `--header-timeout`;
+`web.FileResponse` then sends files through the TLS transport in chunks (sendfile cannot
+encrypt, so it falls back).
+
 Course bug: path traversal, no Content-Type, every method served like GET. Fixed: the target
 is mapped by StaticSite, the media type is StaticSite's, and only GET and HEAD are served.
 """
@@ -79,7 +83,7 @@ async def accepting(
             loop.call_later(limits.header, _head_due, handler, timeout)
         return handler
 
-    server = await loop.create_server(new_connection, sock=sock)
+    server = await loop.create_server(new_connection, sock=sock, **connections.tls_server_options)
     try:
         yield
     finally:

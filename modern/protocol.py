@@ -15,7 +15,8 @@ modern model: no task, no StreamReader buffer.
 Files are sent without copying them through Python where the loop allows it
 (`modern._sendfile`: `loop.sendfile` on the stock loop, `os.sendfile` on the transport's
 socket on uvloop, chunks through the transport while its buffer is not empty); reading stays
-paused until the body is out.
+paused until the body is out. Over HTTPS (`--certfile`, `ssl=` on `create_server`) the
+transport encrypts, and file bodies go through it in chunks.
 
 Backpressure: when the transport pauses writing (the peer does not read), the protocol pauses
 reading, so a client that sends and never reads fills its own socket buffers, not our memory.
@@ -106,7 +107,9 @@ class HTTPProtocol(FileServingConnection):
         self._conn.receive_data(b"")
         if self._sending is None and not self._writing_paused:
             self._answer()
-        return True  # keep our side open until the answers are out; _answer closes
+        # Keep our side open until the answers are out (_answer closes); a TLS transport
+        # closes itself after a close_notify, whatever this returns.
+        return self._transport.get_extra_info("sslcontext") is None  # type: ignore[union-attr]
         # --8<-- [end:state]
 
     def resume_writing(self) -> None:
@@ -154,7 +157,11 @@ def _http(site: StaticSite, sock: socket.socket, connections: Connections) -> Ac
     # Only the stock loop implements loop.sendfile (uvloop raises NotImplementedError).
     native_sendfile = isinstance(loop, asyncio.BaseEventLoop)
     return serving(
-        loop.create_server(lambda: HTTPProtocol(connections, site, native_sendfile), sock=sock)
+        loop.create_server(
+            lambda: HTTPProtocol(connections, site, native_sendfile),
+            sock=sock,
+            **connections.tls_server_options,  # HTTPS: file bodies in chunks (modern._sendfile)
+        )
     )
 
 

@@ -5,11 +5,13 @@ keep-alive pool of connections per host, TLS through the loop's own SSL, on uvlo
 Schedules: `-j` worker tasks on the event loop, each taking the next URL when it is done
 with one (so there are never more than `-j` tasks, and no task per URL); a worker gives the
 loop back while it waits for a connection, a response head, the end of a body or a backoff.
-The body does not pass through the task at all: `data_received` feeds httptools, whose
-`on_body` writes each chunk straight to the `.part` file.
+The body does not pass through the task at all: each read lands in the pool's buffer,
+httptools parses the head, and a body of known length goes from that buffer straight to the
+`.part` file (a chunked one through httptools' `on_body`).
 Blocks: nothing but the loop's wait for readiness; the writes are small and local.
 Costs: `-j` tasks and at most `-j` connections for the whole run, kept alive and reused; per
-URL, one request head written and one parse, no futures per chunk and no stream buffers.
+URL, one request head written and its answer's head parsed; no future, stream buffer or
+copy of the body per read.
 Counterparts: `modern.aiohttp_download` (the same decisions through aiohttp),
 `classic.gevent_download`, `classic.threads_download`.
 
@@ -22,15 +24,15 @@ from __future__ import annotations
 import asyncio
 import ssl
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from modern import _http_client as wire
+from modern._download import run
 from rosetta.download.files import LocalError, PartFile
 from rosetta.download.limits import RateLimit
 from rosetta.download.report import Report
 from rosetta.download.settings import Settings
 from rosetta.protocol.download import (
-    REQUEST_HEADERS,
     Fetch,
     Job,
     Kind,
@@ -39,7 +41,6 @@ from rosetta.protocol.download import (
     RetryAfter,
     Step,
     certificate_detail,
-    not_started,
     timeout_detail,
 )
 
@@ -50,30 +51,14 @@ NETWORK_ERRORS = (OSError, wire.SilentServer, TimeoutError)
 def download(
     jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:
-    results: dict[int, Result] = {}
-    try:
-        with asyncio.Runner(loop_factory=_loop_factory(loop)) as runner:
-            runner.run(download_all(jobs, settings, report, results))
-    except KeyboardInterrupt:
-        pass  # Runner cancelled the workers; finished URLs are in `results`.
-    return [results.get(job.index) or not_started(job) for job in jobs]
-
-
-def _loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop]:
-    if loop == "uvloop":  # without modern._runtime, which brings the servers' imports
-        import uvloop
-
-        return uvloop.new_event_loop
-    from modern._runtime import loop_factory
-
-    return loop_factory(loop)
+    return run(download_all, jobs, settings, report, loop)
 
 
 # --8<-- [start:download]
 async def download_all(
     jobs: Sequence[Job], settings: Settings, report: Report, results: dict[int, Result]
 ) -> None:
-    pool = wire.Pool(settings.timeout, settings.host_limit)
+    pool = wire.Pool(settings.timeout, settings.host_limit, settings.limit)
     loop = asyncio.get_running_loop()
     rate = RateLimit(settings.limit_rate, loop.time()) if settings.limit_rate else None
     queue = iter(jobs)  # shared: each worker takes the next job when it is free
@@ -108,7 +93,7 @@ async def attempt(
     pool: wire.Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
 ) -> Step | None:
     address, target = wire.address_of(fetch.url)
-    head = wire.request_head(address, target, {**REQUEST_HEADERS, **fetch.request_headers()})
+    head = pool.request_head(address, target, fetch.request_headers())
     async with pool.slot(address):
         connection: wire.Connection | None = None
         try:
@@ -156,14 +141,13 @@ async def exchange(
         except NETWORK_ERRORS:
             connection.close()
         return step
-    loop = asyncio.get_running_loop()
     try:
-        with PartFile(settings.output, fetch.job, step) as part:
+        with PartFile(settings.output, fetch.job, step, sha256=settings.digests) as part:
 
             def save(chunk: bytes) -> None:
                 part.write(chunk)
                 report.received(fetch.job, len(chunk))
-                if rate is not None and (pause := rate.take(len(chunk), loop.time())):
+                if rate is not None and (pause := rate.take(len(chunk), connection.loop.time())):
                     connection.pause(pause)
 
             try:

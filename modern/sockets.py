@@ -19,6 +19,9 @@ keeps the "never a partial send" rule. Files are sent with `loop.sock_sendfile` 
 on the asyncio loop; uvloop does not implement it, so there the file goes in chunks through
 `sock_sendall`. Deadlines (`rosetta.protocol.deadlines`): `asyncio.timeout_at` around each
 `sock_recv`, `asyncio.timeout` around each send.
+HTTPS (`--certfile`): the same calls through `modern._tls_sockets`, an `ssl.SSLObject` on
+memory BIOs fed by `sock_recv` and drained by `sock_sendall`, the handshake in the client's
+task within the head deadline; file bodies then go in chunks (sendfile cannot encrypt).
 Out of descriptors, `sock_accept` fails with EMFILE: the accepting task pauses and retries,
 with one line on stderr per episode, instead of ending the server.
 """
@@ -28,9 +31,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from modern._runtime import Connections, DescriptorShortage, TaskConnection, entry_points
+from modern._tls_sockets import TLSSockets
 from rosetta.protocol.deadlines import IdleDeadline, Limits, ReadDeadline
 from rosetta.protocol.echo import EchoSession
 from rosetta.protocol.files import FileChanged, FileSlice, iter_file_slice
@@ -39,6 +44,7 @@ from rosetta.protocol.static import StaticSite
 
 READ_SIZE = 64 * 1024
 Handler = Callable[[socket.socket, TaskConnection, Limits], Awaitable[None]]
+Sockets = asyncio.AbstractEventLoop | TLSSockets  # what sock_recv and sock_sendall are called on
 
 
 # --8<-- [start:echo]
@@ -58,23 +64,28 @@ async def echo_client(client: socket.socket, connection: TaskConnection, limits:
         # --8<-- [end:echo]
 
 
-def http_client(site: StaticSite) -> Handler:
+def http_client(site: StaticSite, tls: ssl.SSLContext | None = None) -> Handler:
     async def serve_client(
         client: socket.socket, connection: TaskConnection, limits: Limits
     ) -> None:
         event_loop = asyncio.get_running_loop()
+        # The loop's socket calls, or the same calls through TLS (modern._tls_sockets).
+        sockets: Sockets = event_loop
+        if tls is not None:
+            header = limits.header if limits.header > 0 else None
+            sockets = await TLSSockets.handshake(event_loop, client, tls, header)
         conn = HTTPConnection()
         deadline = ReadDeadline(limits, event_loop.time())
         while True:
             try:
                 async with asyncio.timeout_at(deadline.until):
-                    data = await event_loop.sock_recv(client, READ_SIZE)
+                    data = await sockets.sock_recv(client, READ_SIZE)
             except TimeoutError:
                 expired = deadline.expired()
                 if expired is not None:
                     plan = site.respond(expired)
                     async with asyncio.timeout(limits.send_timeout):
-                        await event_loop.sock_sendall(client, plan.head + plan.body)  # type: ignore[operator]
+                        await sockets.sock_sendall(client, plan.head + plan.body)  # type: ignore[operator]
                 return
             conn.receive_data(data)
             with connection:
@@ -82,10 +93,10 @@ def http_client(site: StaticSite) -> Handler:
                     plan = site.respond(request, client.getpeername())
                     async with asyncio.timeout(limits.send_timeout):
                         if isinstance(plan.body, FileSlice):
-                            await event_loop.sock_sendall(client, plan.head)
-                            await _send_file_slice(event_loop, client, plan.body)
+                            await sockets.sock_sendall(client, plan.head)
+                            await _send_file_slice(sockets, client, plan.body)
                         else:
-                            await event_loop.sock_sendall(client, plan.head + plan.body)
+                            await sockets.sock_sendall(client, plan.head + plan.body)
                     if not plan.keep_alive:
                         return
             if conn.peer_closed:
@@ -95,18 +106,17 @@ def http_client(site: StaticSite) -> Handler:
     return serve_client
 
 
-async def _send_file_slice(
-    event_loop: asyncio.AbstractEventLoop, client: socket.socket, body: FileSlice
-) -> None:
-    if isinstance(event_loop, asyncio.BaseEventLoop):
+async def _send_file_slice(sockets: Sockets, client: socket.socket, body: FileSlice) -> None:
+    if isinstance(sockets, asyncio.BaseEventLoop):
         with open(body.path, "rb") as file:
-            sent = await event_loop.sock_sendfile(client, file, body.offset, body.length)
+            sent = await sockets.sock_sendfile(client, file, body.offset, body.length)
         if sent != body.length:
             raise FileChanged(f"{body.path} shrank while being sent")
         return
-    # uvloop has no sock_sendfile: read the slice in chunks, each sent whole before the next.
+    # uvloop has no sock_sendfile, and TLS cannot use one: read the slice in chunks, each
+    # sent whole before the next.
     for chunk in iter_file_slice(body):
-        await event_loop.sock_sendall(client, chunk)
+        await sockets.sock_sendall(client, chunk)
 
 
 # --8<-- [start:accept]
@@ -163,7 +173,9 @@ async def accepting(
 
 serve_echo, serve_http = entry_points(
     lambda sock, connections: accepting(sock, echo_client, connections),
-    lambda site, sock, connections: accepting(sock, http_client(site), connections),
+    lambda site, sock, connections: accepting(
+        sock, http_client(site, connections.tls), connections
+    ),
 )
 
 

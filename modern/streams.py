@@ -12,6 +12,8 @@ for free), the thread or greenlet per client becomes the task `start_server` cre
 Ctrl-C is a signal handler on the loop that stops the server instead of an exception thrown
 into whatever was running. A socket timeout becomes `asyncio.timeout_at` around the read (the
 connection's deadline, `rosetta.protocol.deadlines`) and `asyncio.timeout` around `drain()`.
+HTTPS (`--certfile`): `start_server(ssl=context, ssl_handshake_timeout=--header-timeout)`;
+the streams then carry decrypted bytes, and file bodies already go in chunks.
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ def accepting(sock: socket.socket, handle: Handler, connections: Connections) ->
             connections.discard(connection)
             writer.close()
 
-    return serving(asyncio.start_server(client_task, sock=sock))
+    return serving(asyncio.start_server(client_task, sock=sock, **connections.tls_server_options))
     # --8<-- [end:accept]
 
 

@@ -8,6 +8,7 @@ of its module, and must exit 0 without a traceback.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,6 +79,48 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     (root / "alias.txt").symlink_to(root / "hello.txt")
     (root / "noindex").mkdir()
     return Site(root, outside)
+
+
+@dataclass(frozen=True)
+class Certificates:
+    """A test CA and a server certificate it signed, for 127.0.0.1 and localhost."""
+
+    ca: Path
+    cert: Path
+    key: Path
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        return ("--certfile", str(self.cert), "--keyfile", str(self.key))
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
+    """Made at test time with openssl: a self-signed CA, and a server certificate it signed
+    (subjectAltName IP:127.0.0.1, DNS:localhost), on P-256 keys."""
+    base = tmp_path_factory.mktemp("tls")
+    ca, ca_key = base / "ca.pem", base / "ca.key"
+    cert, key, request = base / "server.pem", base / "server.key", base / "server.csr"
+    extensions = base / "server.ext"
+    extensions.write_text(
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+        "keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n"
+    )
+    new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for argv in (
+        [
+            *("req", "-x509", *new_key, "-keyout", ca_key, "-out", ca, "-days", "2"),
+            *("-subj", "/CN=rosetta parity CA", "-addext", "basicConstraints=critical,CA:TRUE"),
+            *("-addext", "keyUsage=critical,keyCertSign"),
+        ],
+        ["req", *new_key, "-keyout", key, "-out", request, "-subj", "/CN=localhost"],
+        [
+            *("x509", "-req", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial"),
+            *("-out", cert, "-days", "2", "-extfile", extensions),
+        ],
+    ):
+        subprocess.run(["openssl", *map(str, argv)], check=True, capture_output=True, timeout=60)
+    return Certificates(ca, cert, key)
 
 
 def _serve_module(

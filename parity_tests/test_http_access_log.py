@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from parity_tests.clients import connect, raw_get, recv_until_eof, request, wait_until
+from parity_tests.clients import (
+    HTTPReader,
+    connect,
+    raw_get,
+    recv_until_eof,
+    request,
+    wait_until,
+)
 from parity_tests.conftest import Impl, Site, impl_params
 from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
 from rosetta.access_log import FLUSH_SECONDS
@@ -100,7 +107,7 @@ def test_common_format_has_no_referer_or_agent(site: Site, tmp_path: Path) -> No
 BURST_CONNECTIONS, BURST_PER_CONNECTION = 10, 100
 
 
-@pytest.fixture(params=["modern.protocol", "classic.threads"])
+@pytest.fixture(params=["modern.protocol", "classic.threads", "classic.forking"])
 def burst_server(request: pytest.FixtureRequest, site: Site, tmp_path: Path) -> Iterator[tuple]:
     log = tmp_path / "burst.log"
     server = start_server("http", request.param, root=site.root, extra=("--access-log", str(log)))
@@ -124,7 +131,11 @@ def test_a_burst_then_sigterm_loses_no_line(burst_server: tuple) -> None:
     assert all(b'"GET /hello.txt HTTP/1.1" 200 140 ' in line for line in lines)
 
 
-@pytest.mark.parametrize("model", ["modern.protocol", "classic.threads"])
+# The forking model writes its lines from the child serving each client.
+ROTATION_MODELS = ["modern.protocol", "classic.threads", "classic.forking"]
+
+
+@pytest.mark.parametrize("model", ROTATION_MODELS)
 def test_sighup_reopens_the_log(model: str, site: Site, tmp_path: Path) -> None:
     log, rotated = tmp_path / "access.log", tmp_path / "access.log.1"
     server = start_server("http", model, root=site.root, extra=("--access-log", str(log)))
@@ -141,6 +152,31 @@ def test_sighup_reopens_the_log(model: str, site: Site, tmp_path: Path) -> None:
         assert_clean_stop(server)
     assert b'"GET /sub/ HTTP/1.1"' in _lines(log)[-1]
     assert b'"GET /hello.txt HTTP/1.1"' in _lines(rotated)[0]
+
+
+@pytest.mark.parametrize("model", ROTATION_MODELS)
+def test_sighup_reaches_a_connection_already_open(model: str, site: Site, tmp_path: Path) -> None:
+    """A client kept alive across the rotation: its next lines land in the new file (in the
+    forking model, its child was forked with the old one)."""
+    log, rotated = tmp_path / "access.log", tmp_path / "access.log.1"
+    server = start_server("http", model, root=site.root, extra=("--access-log", str(log)))
+    try:
+        with connect(server.address) as sock:
+            reader = HTTPReader(sock)
+            sock.sendall(REQUESTS[0])
+            assert reader.read().status == 200
+            assert wait_until(lambda: len(_lines(log)) == 1, timeout=5.0)
+            log.rename(rotated)
+            server.proc.send_signal(signal.SIGHUP)
+            assert wait_until(log.exists, timeout=5.0)
+            for _ in range(3):
+                sock.sendall(REQUESTS[2])
+                assert reader.read().status == 200
+            assert wait_until(lambda: len(_lines(log)) == 3, timeout=5.0), _lines(rotated)
+    finally:
+        assert_clean_stop(server)
+    assert all(b'"GET /sub/ HTTP/1.1"' in line for line in _lines(log))
+    assert len(_lines(rotated)) == 1
 
 
 def test_a_log_on_standard_output_comes_after_the_ready_line(site: Site) -> None:

@@ -7,7 +7,11 @@ lost and an event loop never waits on the disk. Every flush is one `write` of wh
 descriptor opened with O_APPEND, so processes sharing the file (workers, forked children)
 never interleave inside a line. A forked child that was not set up by `serving` (the forking
 model's per-client process, which leaves by `os._exit`) writes each line as it is made.
-SIGHUP reopens the file, for log rotation (`logrotate` renames it, then signals).
+SIGHUP reopens the file, for log rotation (`logrotate` renames it, then signals): the process
+that serves passes the signal on to its children (the forking model's clients, each with the
+file it was forked with), and each reopens before its next line. A reopen replaces the
+descriptor in place (`dup2`), so a child forked at any moment holds the old file or the new
+one, never a closed descriptor.
 """
 
 from __future__ import annotations
@@ -42,7 +46,8 @@ class AccessLog:
         self._size = 0
         self._fd: int | None = None
         self._owner_pid = -1
-        self._reopen = False
+        self._reopen_asked = 0  # SIGHUPs received, and the last one acted on
+        self._reopened = 0
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
 
@@ -59,9 +64,16 @@ class AccessLog:
         self._lines, self._size = [], 0
         self._stop.clear()
         self._flusher = threading.Thread(target=self._flush_often, name="access-log", daemon=True)
-        self._flusher.start()
+        # Started with every signal blocked, so the kernel never hands this thread a signal
+        # meant for the process: a SIGTERM taken here would leave the main thread asleep in
+        # accept() (its handler runs only there, and nothing would interrupt the call).
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+        try:
+            self._flusher.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGHUP, lambda signum, frame: self.reopen())
+            signal.signal(signal.SIGHUP, self._hang_up)
 
     def write(self, line: bytes) -> None:
         if os.getpid() != self._owner_pid:
@@ -80,15 +92,24 @@ class AccessLog:
 
     def reopen(self) -> None:
         """Ask for the file to be opened anew at the next flush (safe in a signal handler)."""
-        self._reopen = True
+        self._reopen_asked += 1
+
+    def _hang_up(self, signum: int, frame: object) -> None:
+        self.reopen()
+        pass_signal_to_children(signum)
+
+    def _reopen_if_asked(self) -> None:
+        asked = self._reopen_asked
+        if asked != self._reopened and self._fd is not None:
+            fresh = self._open()
+            os.dup2(fresh, self._fd, inheritable=False)
+            os.close(fresh)
+            self._reopened = asked
 
     def flush(self) -> None:
         with self._lock:
             lines, self._lines, self._size = self._lines, [], 0
-            if self._reopen and self._fd is not None:
-                self._reopen = False
-                os.close(self._fd)
-                self._fd = self._open()
+            self._reopen_if_asked()
             if lines and self._fd is not None:
                 _write_all(self._fd, b"".join(lines))
 
@@ -108,7 +129,21 @@ class AccessLog:
 
     def _write_now(self, line: bytes) -> None:
         if self._fd is not None:
+            self._reopen_if_asked()  # one process, one thread: no lock (it may be a fork's copy)
             _write_all(self._fd, line)
+
+
+def pass_signal_to_children(signum: int) -> None:
+    """Send `signum` to every child of this process (its main thread's, as /proc lists them)."""
+    pid = os.getpid()
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as listed:
+            children = [int(word) for word in listed.read().split()]
+    except OSError:
+        return  # no /proc: each child can still be signalled on its own
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signum)
 
 
 def _write_all(fd: int, data: bytes) -> None:

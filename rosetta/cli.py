@@ -39,9 +39,10 @@ from rosetta.serve_options import (
     echo_refusing_http_options,
     http_site,
     seconds,
+    tls_options,
 )
 from rosetta.site import BUNDLED_SITE
-from rosetta.usage import OneLineParser, UsageError, fail, find_model, load_model
+from rosetta.usage import OneLineParser, UsageError, check_option, fail, find_model, load_model
 
 if TYPE_CHECKING:
     from rosetta.protocol.static import StaticSite
@@ -205,6 +206,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                 "available": model.available,
                 "needs": list(model.needs),
                 "options": {name: list(values) for name, values in model.options.items()},
+                "tls": model.tls,
                 "summary": model.summary,
             }
             for model in registry.MODELS
@@ -267,11 +269,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         value = getattr(args, name, None)
         if value is None:
             continue
-        if name not in model.options:
-            return fail(f"model {model.name} has no --{name} option")
-        allowed = model.options[name]
-        if allowed and value not in allowed:
-            return fail(f"model {model.name} takes --{name} {'|'.join(allowed)}")
+        check_option(model, name, value, flag=f"--{name}", sep=" ")
         options[name] = value
 
     root: Path | None = None
@@ -286,6 +284,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return fail(f"{refused} is an option of `serve http`, not of echo")
 
     _, module = load_model(model.name, job)
+    if job == "http":
+        options.update(tls_options(args, model))
+    scheme = "https" if "tls" in options else SCHEMES[job]
 
     port = DEFAULT_PORTS[job] if args.port is None else args.port
     # With the access log on standard output, the console's messages go to standard error.
@@ -295,7 +296,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     def ready(sockname: tuple) -> None:
         nonlocal listening
         listening = True
-        print(listening_line(SCHEMES[job], sockname, model.name, os.getpid()), flush=True)
+        print(listening_line(scheme, sockname, model.name, os.getpid()), flush=True)
 
     limits = Limits(**{field: getattr(args, field) for _, field, _ in DEADLINE_OPTIONS})
     signal.signal(signal.SIGTERM, _raise_interrupt)

@@ -47,7 +47,8 @@ def url_host(sockname: tuple) -> str:
 
 # The first line a server prints once it listens; whoever starts one reads its address here.
 LISTENING_LINE = re.compile(
-    r"^rosetta: listening on (?P<scheme>tcp|http)://(?P<host>\[[^\]]+\]|[^:/\[\]]+):(?P<port>\d+) "
+    r"^rosetta: listening on (?P<scheme>tcp|https?)://"
+    r"(?P<host>\[[^\]]+\]|[^:/\[\]]+):(?P<port>\d+) "
     r"\(model=(?P<model>[\w.]+), pid=(?P<pid>\d+)\)$"
 )
 

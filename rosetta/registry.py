@@ -47,6 +47,8 @@ class Model:
     options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # Documented limit of the course's §1 server: the next client waits in the backlog.
     one_client_at_a_time: bool = False
+    # Serves HTTPS with `--certfile` (rosetta.tls); the others refuse it with exit code 2.
+    tls: bool = False
 
     @property
     def side(self) -> str:
@@ -85,6 +87,7 @@ def _model(
     needs: str = "",
     options: Mapping[str, tuple[str, ...]] = _NO_OPTIONS,
     one_client_at_a_time: bool = False,
+    tls: bool = False,
 ) -> Model:
     return Model(
         name=name,
@@ -96,6 +99,7 @@ def _model(
         needs=tuple(needs.split()),
         options=options,
         one_client_at_a_time=one_client_at_a_time,
+        tls=tls,
     )
 
 
@@ -104,7 +108,7 @@ MODELS: tuple[Model, ...] = (
     # --- classic: the course's listings ---
     _model(
         "classic.blocking", "echo http", "§1", "one client at a time, blocking accept/recv",
-        counterparts="modern.streams", one_client_at_a_time=True,
+        counterparts="modern.streams", one_client_at_a_time=True, tls=True,
     ),
     # --- classic servers ---
     _model(
@@ -129,16 +133,16 @@ MODELS: tuple[Model, ...] = (
     ),
     _model(
         "classic.forking", "echo http", "§2", "a forked process per client, reaped on SIGCHLD",
-        counterparts="modern.streams",
+        counterparts="modern.streams", tls=True,
     ),
     _model(
         "classic.threads", "echo http", "§3", "a daemon thread per client, bounded join at stop",
-        counterparts="modern.streams",
+        counterparts="modern.streams", tls=True,
     ),
     _model(
         "classic.gevent_server", "echo http", "§10",
         "monkey.patch_all(), plain accept loop, gevent.spawn per connection",
-        counterparts="modern.streams", needs="gevent",
+        counterparts="modern.streams", needs="gevent", tls=True,
     ),
     # --- classic downloaders ---
     _model(
@@ -162,27 +166,27 @@ MODELS: tuple[Model, ...] = (
         "modern.streams", "echo http", "§1 §3 §10",
         "asyncio.start_server, one task per connection, reader/writer with drain()",
         counterparts="classic.blocking classic.threads classic.gevent_server", needs="uvloop",
-        options=MODERN_SERVER_OPTIONS,
+        options=MODERN_SERVER_OPTIONS, tls=True,
     ),
     # --- modern servers ---
     _model(
         "modern.sockets", "echo http", "§4",
         "non-blocking sockets driven by loop.sock_accept / sock_recv / sock_sendall",
         counterparts="classic.nonblocking", needs="uvloop",
-        options=MODERN_SERVER_OPTIONS,
+        options=MODERN_SERVER_OPTIONS, tls=True,
     ),
     Model(
         name="modern.aiohttp", module="modern.aiohttp_server", jobs=frozenset({"http"}),
         section="§10 web",
         summary="aiohttp.web, one route: StaticSite picks the file, web.FileResponse sends it",
         counterparts=("classic.gevent_server",), needs=("aiohttp", "uvloop"),
-        options=MODERN_SERVER_OPTIONS,
+        options=MODERN_SERVER_OPTIONS, tls=True,
     ),
     _model(
         "modern.protocol", "echo http", "§5 §6",
         "asyncio.Protocol callbacks on a transport, pause_reading on pause_writing, sendfile",
         counterparts="classic.select_echo classic.select_writelist classic.epoll_server",
-        needs="uvloop", options=MODERN_SERVER_OPTIONS,
+        needs="uvloop", options=MODERN_SERVER_OPTIONS, tls=True,
     ),
     # --- modern downloaders ---
     _model(

@@ -1,14 +1,14 @@
 """The options of `rosetta serve` beyond the model's: the deadlines every server keeps, and
-the static site's features (listings, the access log) that only `serve http` takes.
+the static site's features (listings, the access log, HTTPS) that only `serve http` takes.
 
 `rosetta.cli` builds the parser and runs the server; this module says what each option means
-and turns the parsed options into what a model is given (a `Limits`, a `StaticSite`).
+and turns the parsed options into what a model is given (a `Limits`, a `StaticSite`, a TLS
+context for the models that serve TLS).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 from pathlib import Path
@@ -18,6 +18,7 @@ from rosetta.usage import UsageError
 
 if TYPE_CHECKING:
     from rosetta.protocol.static import StaticSite
+    from rosetta.registry import Model
 
 
 def seconds(text: str) -> float:
@@ -42,7 +43,7 @@ DEADLINE_OPTIONS = (
 
 # -- the static site's features: options of `serve http` ----------------------------------
 
-HTTP_SITE_OPTIONS = ("listing", "listing_hidden", "access_log", "log_format")
+HTTP_SITE_OPTIONS = ("listing", "listing_hidden", "access_log", "log_format", "certfile", "keyfile")
 LOG_FORMATS = ("common", "combined")  # rosetta.protocol.access_log.FORMATS
 STDOUT = "-"
 
@@ -68,11 +69,20 @@ def add_http_site_options(serve: argparse.ArgumentParser) -> None:
         choices=LOG_FORMATS,
         help="access-log line format (default combined)",
     )
+    site.add_argument(
+        "--certfile",
+        metavar="PEM",
+        help="serve HTTPS with this certificate chain (TLS 1.2 or later, ALPN http/1.1), with"
+        f" the models {tls_models()}",
+    )
+    site.add_argument(
+        "--keyfile", metavar="PEM", help="the certificate's private key (default: in --certfile)"
+    )
 
 
 def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
     """The site `serve http` serves, with the features the command line turned on."""
-    from rosetta.access_log import AccessLog, LoggingSite
+    from rosetta.access_log import AccessLog, LoggingSite, pass_signal_to_children
     from rosetta.protocol.static import StaticSite
 
     features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
@@ -90,20 +100,34 @@ def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
             raise UsageError(message) from None
     # A process that serves replaces this with its own handler, which reopens the log; the
     # supervisor of --workers keeps it, and passes the signal on to every worker.
-    signal.signal(signal.SIGHUP, _pass_signal_to_children)
+    signal.signal(signal.SIGHUP, lambda signum, frame: pass_signal_to_children(signum))
     return LoggingSite(root, access_log=log, **features)
 
 
-def _pass_signal_to_children(signum: int, frame: object) -> None:
-    pid = os.getpid()
+def tls_models() -> str:
+    from rosetta import registry
+
+    return ", ".join(model.name for model in registry.serving("http") if model.tls)
+
+
+def tls_options(args: argparse.Namespace, model: Model) -> dict[str, object]:
+    """`{"tls": context}` for `serve_http` when HTTPS was asked for, else nothing. Called in
+    the process that serves, once the model's module is imported (see `rosetta.tls`)."""
+    if args.certfile is None:
+        if args.keyfile is not None:
+            raise UsageError("--keyfile needs --certfile")
+        return {}
+    if not model.tls:
+        raise UsageError(
+            f"model {model.name} does not serve TLS (--certfile); these do: {tls_models()}"
+        )
+    from rosetta.tls import describe, server_context
+
     try:
-        with open(f"/proc/{pid}/task/{pid}/children") as listed:
-            children = [int(word) for word in listed.read().split()]
-    except OSError:
-        return  # no /proc: each worker can still be signalled on its own
-    for child in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signum)
+        return {"tls": server_context(args.certfile, args.keyfile)}
+    except OSError as error:
+        files = repr(args.certfile) + (f" and {args.keyfile!r}" if args.keyfile else "")
+        raise UsageError(f"cannot load the TLS certificate {files}: {describe(error)}") from None
 
 
 def echo_refusing_http_options(args: argparse.Namespace) -> str | None:

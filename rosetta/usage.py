@@ -51,6 +51,17 @@ def find_model(name: str, job: str) -> registry.Model:
     return model
 
 
+def check_option(model: registry.Model, key: str, value: object, *, flag: str, sep: str) -> None:
+    """UsageError unless `model` has the option `key` and takes `value` for it; `flag` and `sep`
+    say it as the user wrote it (`--loop` and " " on `rosetta serve`, `loop` and "=" in a
+    bench's `MODEL:loop=asyncio`)."""
+    if key not in model.options:
+        raise UsageError(f"model {model.name} has no {flag} option")
+    allowed = model.options[key]
+    if allowed and value not in allowed:
+        raise UsageError(f"model {model.name} takes {flag}{sep}{'|'.join(allowed)}")
+
+
 def load_model(name: str, job: str) -> tuple[registry.Model, ModuleType]:
     """`find_model`, then its module imported; a missing dependency is a UsageError too."""
     model = find_model(name, job)

@@ -60,6 +60,7 @@ def test_models_json() -> None:
         assert set(row["jobs"]) == set(model.jobs)
         assert row["counterpart"] == list(model.counterparts)
         assert row["available"] is True  # every dependency is installed by the project
+        assert row["tls"] is model.tls
     names = {row["name"] for row in rows}
     for row in rows:
         assert set(row["counterpart"]) <= names, f"{row['name']} names an unknown counterpart"
@@ -274,7 +275,10 @@ def test_serve_imports_only_what_the_model_needs(job: str, model: str, allowed: 
 def test_each_sub_command_imports_only_its_own_stack(argv: list[str], allowed: set[str]) -> None:
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "rosetta", *argv],
-        capture_output=True, text=True, timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     imported = imported_top_level(result.stderr)
     assert imported & set(HEAVY) <= allowed
@@ -292,7 +296,8 @@ def test_every_feature_command_registers_itself_when_chosen() -> None:
         # The others stay placeholders: listed, never imported.
         assert all(
             commands.choices[other].get_default("handler") is None
-            for other in cli.FEATURE_COMMANDS if other != name
+            for other in cli.FEATURE_COMMANDS
+            if other != name
         )
 
 

@@ -19,13 +19,21 @@ def test_help_groups_the_static_site_options() -> None:
     result = _rosetta("serve", "--help")
     assert result.returncode == 0
     group = result.stdout.split("static site (http only):", 1)[1]
-    for option in ("--listing", "--listing-hidden", "--access-log", "--log-format"):
+    options = ("--listing", "--listing-hidden", "--access-log", "--log-format", "--certfile")
+    for option in (*options, "--keyfile"):
         assert option in group
 
 
 @pytest.mark.parametrize(
     "option",
-    [("--listing",), ("--listing-hidden",), ("--access-log", "-"), ("--log-format", "common")],
+    [
+        ("--listing",),
+        ("--listing-hidden",),
+        ("--access-log", "-"),
+        ("--log-format", "common"),
+        ("--certfile", "cert.pem"),
+        ("--keyfile", "key.pem"),
+    ],
 )
 def test_static_site_options_are_a_usage_error_for_echo(option: tuple[str, ...]) -> None:
     result = _rosetta("serve", "echo", "--port", "0", *option)

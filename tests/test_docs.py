@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 import yaml
@@ -143,19 +145,75 @@ def test_every_include_is_an_existing_section_or_a_short_file() -> None:
                 )
 
 
-def test_highlighted_lines_are_lines_of_code_in_their_part() -> None:
-    block = re.compile(r'```python hl_lines="([\d ]+)"\n--8<-- "([^":]+):([^"]+)"\n```')
+def highlights_hook() -> ModuleType:
+    """docs/hooks/highlights.py, the code mkdocs runs to place the highlights."""
+    spec = importlib.util.spec_from_file_location("highlights", DOCS / "hooks" / "highlights.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+HIGHLIGHTED = re.compile(r'^[ \t]*```python (hl=[^\n]*)\n[ \t]*--8<-- "([^":]+):([^"]+)"', re.M)
+
+
+def test_highlights_are_named_by_their_text_never_by_a_line_number() -> None:
+    numbered = re.compile(r'^[ \t]*```[^\n]*hl_lines=[^\n]*\n[ \t]*--8<-- "[^"]+:[^"]+"', re.M)
+    for page in pages():
+        assert not numbered.search(page.read_text()), (
+            f'{page.name}: a highlight by number drifts when the code moves; write hl="text"'
+        )
+
+
+def test_every_highlight_lands_on_the_line_it_names() -> None:
+    hook = highlights_hook()
     checked = 0
     for page in sorted(MODEL_PAGES.glob("*.md")):
-        for numbers, included, section in block.findall(page.read_text()):
-            body = section_lines(ROOT / included, section)
-            for number in map(int, numbers.split()):
-                assert number <= len(body), f"{page.name}: line {number} of {included}:{section}"
-                assert body[number - 1].strip(), (
-                    f"{page.name}: line {number} of {included}:{section} is blank"
-                )
-                checked += 1
+        for attrs, included, section in HIGHLIGHTED.findall(page.read_text()):
+            lines = hook.section_lines(ROOT / included, section)
+            texts = hook.texts(attrs)
+            numbers = hook.line_numbers(lines, texts, f"{page.name}: {included}:{section}")
+            assert len(numbers) == len(texts) >= 1
+            for text in texts:
+                (line,) = [lines[number - 1] for number in numbers if text in lines[number - 1]]
+                assert line.strip(), f"{page.name}: {text!r} picks a blank line"
+            checked += len(texts)
+        # The hook turns every block of the page, and leaves no `hl=` for the highlighter.
+        resolved = hook.resolve(page.read_text(), ROOT)
+        assert not re.search(r"\bhl=", resolved), f"{page.name}: a block the hook did not turn"
     assert checked > 50
+
+
+def test_a_highlight_follows_its_line_and_fails_when_the_line_is_gone(tmp_path: Path) -> None:
+    hook = highlights_hook()
+    source = tmp_path / "model.py"
+    page = '```python hl="conn.recv(" hl=\'b"bye"\'\n--8<-- "model.py:loop"\n```\n'
+
+    def place(*lines: str) -> str:
+        source.write_text("\n".join(["# --8<-- [start:loop]", *lines, "# --8<-- [end:loop]", ""]))
+        return hook.resolve(page, tmp_path).split("\n", 1)[0]
+
+    assert place("while True:", "    data = conn.recv(1024)", '    send(b"bye")') == (
+        '```python hl_lines="2 3"'
+    )
+    moved = place(
+        "# a comment",
+        "while True:",
+        "    # --8<-- [start:inner]",
+        "",
+        "    data = conn.recv(1)",
+        '    send(b"bye")',
+    )
+    assert moved == '```python hl_lines="4 5"', "nested markers are not lines of the part"
+    leading_blank = place("", "while True:", "    data = conn.recv(1)", '    send(b"bye")')
+    assert leading_blank == '```python hl_lines="2 3"', "the highlighter drops leading blanks"
+    with pytest.raises(hook.HighlightError, match=r"no line holds 'conn\.recv\('"):
+        place("while True:", "    data = conn.read(1024)", '    send(b"bye")')
+    with pytest.raises(hook.HighlightError, match="is on lines"):
+        place("data = conn.recv(1)", "more = conn.recv(2)", 'b"bye"')
+    source.write_text("while True:\n    conn.recv(1)\n")
+    with pytest.raises(hook.HighlightError, match="no section"):
+        hook.resolve(page, tmp_path)
 
 
 def test_section_checks_fail_on_a_removed_marker(tmp_path: Path) -> None:
@@ -165,3 +223,82 @@ def test_section_checks_fail_on_a_removed_marker(tmp_path: Path) -> None:
     source.write_text("while True:\n    accept()\n# --8<-- [end:accept]\n")
     with pytest.raises(AssertionError, match="no section"):
         section_lines(source, "accept")
+
+
+# --- the model pages' figures: generated from the recorded bench run, never by hand ---
+
+FIGURES = MODEL_PAGES / "figures"
+RECORDED = sorted((DOCS / "bench").glob("*.json"))
+FIGURES_PAIR = re.compile(
+    r'<div class="rosetta-figures" markdown>\n'
+    r'<div class="rosetta-figure" markdown>\n(.*?)\n</div>\n'
+    r'<div class="rosetta-figure" markdown>\n(.*?)\n</div>\n</div>',
+    re.S,
+)
+FIGURES_INCLUDE = re.compile(r'--8<-- "docs/models/figures/((?:classic|modern)\.[a-z_]+)\.md"')
+
+
+def test_model_figures_are_the_recorded_bench_run() -> None:
+    from rosetta.bench import model_figures
+
+    expected = model_figures.generate(model_figures.load(RECORDED))
+    committed = {path.name: path.read_text() for path in FIGURES.glob("*.md")}
+    assert sorted(committed) == sorted(expected), (
+        "docs/models/figures/ holds other files than the generator writes"
+    )
+    stale = [name for name in expected if committed[name] != expected[name]]
+    assert stale == [], (
+        f"stale figures {stale}: run `rosetta bench render docs/bench/*.json "
+        "--figures docs/models/figures`"
+    )
+
+
+def test_model_figures_follow_the_recorded_figures() -> None:
+    from rosetta.bench import model_figures
+
+    documents = model_figures.load(RECORDED)
+    before = model_figures.generate(documents)["classic.select_echo.md"]
+    for figure in documents["echo"]["figures"]:
+        if figure["contender"] == "classic.select_echo" and figure["point"] == {"conns": 100}:
+            figure["median"] = 123_456.0
+    after = model_figures.generate(documents)["classic.select_echo.md"]
+    assert before != after and "123,456" in after and "123,456" not in before
+
+
+def test_every_model_page_shows_its_models_figures_classic_beside_modern() -> None:
+    for page, models in models_map().items():
+        text = (DOCS / page).read_text()
+        pair = FIGURES_PAIR.search(text)
+        assert pair, f"{page} has no figures pair (classic column, modern column)"
+        classic, modern = (FIGURES_INCLUDE.findall(column) for column in pair.groups())
+        assert classic and all(name.startswith("classic.") for name in classic), page
+        assert modern and all(name.startswith("modern.") for name in modern), page
+        shown = set(classic) | set(modern)
+        assert models <= shown, f"{page} shows no figures for {sorted(models - shown)}"
+        plots = re.findall(r'--8<-- "docs/models/figures/plot-([a-z]+)\.md"', text)
+        assert plots, f"{page} shows no plot of the recorded run"
+        assert all((DOCS / "bench" / f"{kind}.png").is_file() for kind in plots)
+
+
+def test_render_writes_the_model_figures_and_drops_stale_ones(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "gone.md").write_text("an old hand-written table\n")
+    command = [sys.executable, "-m", "rosetta", "bench", "render", *map(str, RECORDED)]
+    done = subprocess.run(
+        [*command, "--figures", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == sorted(path.name for path in FIGURES.glob("*.md"))
+    assert (tmp_path / "modern.protocol.md").read_text() == (
+        FIGURES / "modern.protocol.md"
+    ).read_text()
+    neither = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert neither.returncode != 0 and "Traceback" not in neither.stderr
+    assert len(neither.stderr.strip().splitlines()) == 1

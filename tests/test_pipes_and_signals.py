@@ -25,6 +25,19 @@ def _sigint_ignored() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
+def _started_with_sigint_ignored(*argv: str) -> subprocess.Popen[bytes]:
+    """`rosetta ARGV` started as a shell starts a background job: SIGINT ignored."""
+    proc = subprocess.Popen(
+        [*ROSETTA, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        preexec_fn=_sigint_ignored,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    return proc
+
+
 @pytest.mark.parametrize(
     "argv",
     [
@@ -48,12 +61,8 @@ def test_a_reader_that_leaves_ends_the_command_quietly(argv: list[str]) -> None:
 
 
 def test_sigint_stops_a_server_that_inherited_it_ignored() -> None:
-    proc = subprocess.Popen(
-        [*ROSETTA, "serve", "http", "--port", "0", "--model", "classic.blocking"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=_sigint_ignored,
+    proc = _started_with_sigint_ignored(
+        "serve", "http", "--port", "0", "--model", "classic.blocking"
     )
     assert proc.stdout is not None and proc.stderr is not None
     assert "listening" in proc.stdout.readline().decode()
@@ -63,12 +72,8 @@ def test_sigint_stops_a_server_that_inherited_it_ignored() -> None:
 
 
 def test_sigint_interrupts_a_demo_that_inherited_it_ignored() -> None:
-    proc = subprocess.Popen(
-        [*ROSETTA, "demo", "interleave", "--model", "modern.coroutines", "--rounds", "1000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        preexec_fn=_sigint_ignored,
+    proc = _started_with_sigint_ignored(
+        "demo", "interleave", "--model", "modern.coroutines", "--rounds", "1000"
     )
     assert proc.stdout is not None and proc.stderr is not None
     assert proc.stdout.readline()

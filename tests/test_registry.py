@@ -69,3 +69,12 @@ def test_cli_imports_no_model_or_heavy_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[] []"
+
+
+def test_which_http_models_serve_tls() -> None:
+    """Every modern server and the classic ones with a flow of control per client serve
+    HTTPS; the readiness loops refuse it (classic._tls says why)."""
+    tls = {model.name for model in registry.serving("http") if model.tls}
+    modern = {model.name for model in registry.serving("http") if model.side == "modern"}
+    per_client = {"classic.blocking", "classic.forking", "classic.threads", "classic.gevent_server"}
+    assert tls == modern | per_client

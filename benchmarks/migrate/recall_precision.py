@@ -2,7 +2,8 @@
 
     python benchmarks/migrate/recall_precision.py [--cache DIR]
 
-For each pinned package in labels.txt, fetches its source distribution from PyPI with
+For each pinned package in labels.txt (or only the files it names with `PACKAGE PATH *`,
+for a package whose other files are not labelled), fetches its source distribution from PyPI with
 `pip download --no-binary :all: --no-deps NAME==VERSION` (into DIR, a cache kept between runs,
 default $XDG_CACHE_HOME/rosetta/migrate-bench), unpacks it in a temporary folder, scans it as
 a whole program, and compares the findings, as (file, line, rule) sets, with the hand labels.
@@ -13,14 +14,11 @@ network the first time, and prints figures to read, with the misses and the fals
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
-import tarfile
 import tempfile
-import zipfile
 from collections import defaultdict
 from pathlib import Path
+
+from _sdist import default_cache, fetch, unpack
 
 from rosetta.migrate.project import Options, load_project
 
@@ -28,54 +26,21 @@ LABELS = Path(__file__).resolve().parent / "labels.txt"
 Label = tuple[str, int, str]
 
 
-def read_labels() -> dict[str, set[Label]]:
+def read_labels() -> tuple[dict[str, set[Label]], dict[str, set[str]]]:
+    """The labels of each package, and the files scored (all when none is named)."""
     labels: dict[str, set[Label]] = defaultdict(set)
+    scopes: dict[str, set[str]] = defaultdict(set)
     for raw in LABELS.read_text(encoding="utf-8").splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         package, location, rule = line.split()
+        if rule == "*":  # `PACKAGE PATH *`: only the files so named are scored
+            scopes[package].add(location)
+            continue
         path, _, number = location.rpartition(":")
         labels[package].add((path, int(number), rule))
-    return labels
-
-
-def fetch(package: str, cache: Path) -> Path:
-    name, _, version = package.partition("==")
-    stem = f"{name}-{version}"
-    found = [p for p in cache.glob("*") if p.is_file() and p.name.lower().startswith(stem.lower())]
-    if not found:
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-binary",
-                ":all:",
-                "--no-deps",
-                "--quiet",
-                "-d",
-                str(cache),
-                package,
-            ],
-            check=True,
-        )
-        found = [
-            p for p in cache.glob("*") if p.is_file() and p.name.lower().startswith(stem.lower())
-        ]
-    return found[0]
-
-
-def unpack(archive: Path, into: Path) -> Path:
-    if archive.suffix == ".zip":
-        with zipfile.ZipFile(archive) as bundle:
-            bundle.extractall(into)
-    else:
-        with tarfile.open(archive) as bundle:
-            bundle.extractall(into, filter="data")
-    [root] = [child for child in into.iterdir() if child.is_dir()]
-    return root
+    return labels, scopes
 
 
 def findings_of(root: Path) -> set[Label]:
@@ -85,15 +50,17 @@ def findings_of(root: Path) -> set[Label]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    parser.add_argument("--cache", type=Path, default=default / "rosetta" / "migrate-bench")
+    parser.add_argument("--cache", type=Path, default=default_cache())
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     total_found = total_labels = total_right = 0
-    for package, labels in read_labels().items():
+    every, scopes = read_labels()
+    for package, labels in every.items():
         with tempfile.TemporaryDirectory() as folder:
             root = unpack(fetch(package, args.cache), Path(folder))
             found = findings_of(root)
+        if scopes[package]:
+            found = {label for label in found if label[0] in scopes[package]}
         right = found & labels
         recall = len(right) / len(labels) if labels else 1.0
         precision = len(right) / len(found) if found else 1.0

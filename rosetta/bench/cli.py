@@ -7,8 +7,12 @@ start, so matplotlib, rich and the kinds' modules load only when a bench runs.
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rosetta.bench import units
 from rosetta.usage import UsageError
@@ -83,7 +87,9 @@ KINDS: dict[str, tuple[str, str]] = {
     ),
 }
 DEFAULT_ROUNDS = {"idle": 1}
-DEFAULT_DURATION = {"switch": 1.0, "download": 0.0}
+DEFAULT_DURATION = {"switch": 1.0}
+# A download figure is the time of whole commands, not what happens within a duration.
+UNTIMED = frozenset({"download"})
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -99,17 +105,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     for name, (summary, description) in KINDS.items():
         parser = kinds.add_parser(name, help=summary, description=description)
         _common_options(parser, name)
-        _KIND_OPTIONS[name](parser)
+        for option in KIND_OPTIONS[name]:
+            option.add_to(parser)
         parser.set_defaults(handler=_run)
     render = kinds.add_parser(
         "render",
         help="rebuild the tables and plots of a docs page from recorded JSON",
         description="Rewrite the generated tables between the markers of --page (prose outside "
-        "them is kept) and redraw the plots into --plot, from JSON documents written by --out.",
+        "them is kept), redraw the plots into --plot, and write every model's figures into "
+        "--figures (one Markdown table per model, one file per kind's plot), from JSON documents "
+        "written by --out.",
     )
     render.add_argument("documents", nargs="+", type=Path, metavar="JSON")
-    render.add_argument("--page", type=Path, required=True, help="the Markdown page to update")
+    render.add_argument("--page", type=Path, help="the Markdown page to update")
     render.add_argument("--plot", type=Path, help="directory for the PNG plots")
+    render.add_argument(
+        "--figures", type=Path, metavar="DIR", help="directory for each model's figures table"
+    )
     render.set_defaults(handler=_render)
 
 
@@ -139,7 +151,7 @@ def _common_options(parser: argparse.ArgumentParser, kind: str) -> None:
     parser.add_argument(
         "--duration",
         type=units.positive_seconds,
-        default=DEFAULT_DURATION.get(kind, 3.0) or 3.0,
+        default=DEFAULT_DURATION.get(kind, 3.0),
         help="how long each measurement runs: 3, 3s, 50ms (default %(default)ss)",
     )
     parser.add_argument("--json", action="store_true", help="print the JSON document instead")
@@ -147,109 +159,113 @@ def _common_options(parser: argparse.ArgumentParser, kind: str) -> None:
     parser.add_argument("--plot", type=Path, metavar="DIR", help="write the kind's PNG plots here")
 
 
-def _switch_options(parser: argparse.ArgumentParser) -> None:
-    del parser  # contenders and duration say everything
+@dataclass(frozen=True)
+class Option:
+    """One option of a kind, said once: how it is parsed and shown in --help, and whether its
+    value goes into the JSON document's settings (under its argparse name)."""
+
+    flags: tuple[str, ...]
+    parse: Callable[[str], Any] | None
+    default: Any
+    help: str
+    choices: tuple[str, ...] | None = None
+    recorded: bool = True
+
+    @property
+    def dest(self) -> str:
+        return self.flags[-1].lstrip("-").replace("-", "_")
+
+    def add_to(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument(
+            *self.flags,
+            type=self.parse,
+            default=copy.copy(self.default),  # each parser its own list
+            choices=self.choices,
+            help=self.help,
+        )
 
 
-def _echo_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--conns",
-        type=units.positive_counts,
-        default=[1, 10, 100, 1000],
-        help="concurrent connections; a list sweeps (default 1,10,100,1000)",
-    )
-    parser.add_argument(
-        "--size", type=units.byte_size, default=1024, help="message size (default 1k)"
-    )
+CONNS = Option(
+    ("--conns",),
+    units.positive_counts,
+    [1, 10, 100, 1000],
+    "concurrent connections; a list sweeps (default 1,10,100,1000)",
+)
+MESSAGE_SIZE = Option(("--size",), units.byte_size, 1024, "message size (default 1k)")
+FILES = Option(
+    ("--files",),
+    units.positive_count,
+    128,
+    "distinct files of --size bytes the load rotates over (default 128)",
+)
+LOAD = Option(
+    ("--load",),
+    None,
+    "auto",
+    "load generator: wrk, or the built-in Python one (default: wrk if installed)",
+    choices=("auto", "wrk", "python"),
+)
+IDLE = Option(
+    ("--idle",),
+    units.counts,
+    [0, 100, 1000, 4000, 10000],
+    "idle connections held open; a list sweeps (default 0,100,1000,4000,10000)",
+)
+ACTIVE = Option(
+    ("--active",), units.positive_count, 10, "active echo clients measured (default 10)"
+)
+MOST_IDLE = Option(
+    ("--max",), units.positive_count, 10_000, "idle connections at the last step (default 10000)"
+)
+FLOOR = Option(
+    ("--floor",),
+    units.byte_size,
+    1024 * 1024 * 1024,
+    "stop a model's run before the machine's available memory falls under this (default 1024m)",
+)
+LATENCY = Option(
+    ("--latency",),
+    units.durations,
+    [0.0, 0.05],
+    "delay the server adds to every response; a list sweeps (default 0,50ms)",
+)
+DOWNLOADS = Option(("--files",), units.positive_count, 200, "files to download (default 200)")
+FILE_SIZE = Option(("--size",), units.byte_size, 16 * 1024, "file size (default 16k)")
+JOBS = Option(
+    ("-j", "--jobs"),
+    units.positive_count,
+    16,
+    "concurrent downloads of every downloader (default 16)",
+)
+OUT_BASE = Option(
+    ("--out-base",),
+    Path,
+    None,
+    "where the downloaders write (default: the temporary directory, on disk as a user's "
+    "downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
+    recorded=False,
+)
 
-
-def _http_options(parser: argparse.ArgumentParser) -> None:
-    _echo_options(parser)
-    parser.set_defaults(size=1024)
-    parser.add_argument(
-        "--files",
-        type=units.positive_count,
-        default=128,
-        help="distinct files of --size bytes the load rotates over (default 128)",
-    )
-    parser.add_argument(
-        "--load",
-        choices=("auto", "wrk", "python"),
-        default="auto",
-        help="load generator: wrk, or the built-in Python one (default: wrk if installed)",
-    )
-
-
-def _scale_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--idle",
-        type=units.counts,
-        default=[0, 100, 1000, 4000, 10000],
-        help="idle connections held open; a list sweeps (default 0,100,1000,4000,10000)",
-    )
-    parser.add_argument(
-        "--active",
-        type=units.positive_count,
-        default=10,
-        help="active echo clients measured (default 10)",
-    )
-    parser.add_argument(
-        "--size", type=units.byte_size, default=1024, help="message size (default 1k)"
-    )
-
-
-def _idle_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--max",
-        type=units.positive_count,
-        default=10_000,
-        help="idle connections at the last step (default 10000)",
-    )
-    parser.add_argument(
-        "--floor",
-        type=units.byte_size,
-        default=1024 * 1024 * 1024,
-        help="stop a model's run before the machine's available memory falls under this "
-        "(default 1024m)",
-    )
-
-
-def _download_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--latency",
-        type=units.durations,
-        default=[0.0, 0.05],
-        help="delay the server adds to every response; a list sweeps (default 0,50ms)",
-    )
-    parser.add_argument(
-        "--files", type=units.positive_count, default=200, help="files to download (default 200)"
-    )
-    parser.add_argument(
-        "--size", type=units.byte_size, default=16 * 1024, help="file size (default 16k)"
-    )
-    parser.add_argument(
-        "-j",
-        "--jobs",
-        type=units.positive_count,
-        default=16,
-        help="concurrent downloads of every downloader (default 16)",
-    )
-    parser.add_argument(
-        "--out-base",
-        type=Path,
-        help="where the downloaders write (default: the temporary directory, on disk as a "
-        "user's downloads are; /dev/shm, a tmpfs, leaves the disk out of the figures)",
-    )
-
-
-_KIND_OPTIONS = {
-    "switch": _switch_options,
-    "echo": _echo_options,
-    "http": _http_options,
-    "scale": _scale_options,
-    "idle": _idle_options,
-    "download": _download_options,
+KIND_OPTIONS: dict[str, tuple[Option, ...]] = {
+    "switch": (),  # contenders and duration say everything
+    "echo": (CONNS, MESSAGE_SIZE),
+    "http": (CONNS, MESSAGE_SIZE, FILES, LOAD),
+    "scale": (IDLE, ACTIVE, MESSAGE_SIZE),
+    "idle": (MOST_IDLE, FLOOR),
+    "download": (LATENCY, DOWNLOADS, FILE_SIZE, JOBS, OUT_BASE),
 }
+
+
+def recorded_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of `args.kind` that shape its figures, as the JSON document records them:
+    the rounds, the duration (for a kind that measures for a duration), then the kind's own."""
+    settings: dict[str, Any] = {"rounds": args.rounds}
+    if args.kind not in UNTIMED:
+        settings["duration"] = args.duration
+    for option in KIND_OPTIONS[args.kind]:
+        if option.recorded:
+            settings[option.dest] = getattr(args, option.dest)
+    return settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -263,6 +279,14 @@ def _render(args: argparse.Namespace) -> int:
     missing = [str(path) for path in args.documents if not path.is_file()]
     if missing:
         raise UsageError(f"no such file: {', '.join(missing)}")
-    if not args.page.is_file():
+    if args.page is None and args.figures is None:
+        raise UsageError("rosetta bench render: give --page, --figures or both")
+    if args.page is not None and not args.page.is_file():
         raise UsageError(f"no such page: {args.page}")
+    if args.figures is not None:
+        from rosetta.bench import model_figures
+
+        model_figures.write(args.documents, args.figures)
+    if args.page is None:
+        return 0
     return render.render(args.documents, args.page, args.plot)

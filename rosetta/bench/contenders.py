@@ -19,15 +19,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rosetta import instruments, launch, registry
 from rosetta.bench import procs
 from rosetta.bench.document import Contender
 from rosetta.bench.rounds import StartFailed, label_twice_named
-from rosetta.usage import UsageError, find_model
+from rosetta.usage import UsageError, check_option, find_model
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ class Outsider:
     """A contender that is not a registered model: what it is, what it needs installed."""
 
     role: str
-    jobs: frozenset[str]
+    job: str  # "echo" or "http"
     note: str
     modules: tuple[str, ...] = ()
     programs: tuple[str, ...] = ()
@@ -47,39 +48,26 @@ class Outsider:
 
 
 OUTSIDERS: dict[str, Outsider] = {
-    "c-epoll": Outsider(
-        "reference", frozenset({"echo"}), "the project's C epoll echo server", programs=("cc",)
-    ),
+    "c-epoll": Outsider("reference", "echo", "the project's C epoll echo server", programs=("cc",)),
     "nginx": Outsider(
-        "reference",
-        frozenset({"http"}),
-        "nginx, one worker, sendfile on, access_log off",
-        programs=("nginx",),
+        "reference", "http", "nginx, one worker, sendfile on, access_log off", programs=("nginx",)
     ),
-    "gevent-stream": Outsider(
-        "peer", frozenset({"echo"}), "gevent.server.StreamServer", modules=("gevent",)
-    ),
+    "gevent-stream": Outsider("peer", "echo", "gevent.server.StreamServer", modules=("gevent",)),
     "gevent-pywsgi": Outsider(
-        "peer",
-        frozenset({"http"}),
-        "gevent.pywsgi with a file-serving WSGI app",
-        modules=("gevent",),
+        "peer", "http", "gevent.pywsgi with a file-serving WSGI app", modules=("gevent",)
     ),
-    "http.server": Outsider("peer", frozenset({"http"}), "python -m http.server"),
+    "http.server": Outsider("peer", "http", "python -m http.server"),
     "uvicorn": Outsider(
         "peer",
-        frozenset({"http"}),
+        "http",
         "uvicorn (uvloop, httptools) with Starlette StaticFiles",
         modules=("uvicorn", "starlette"),
     ),
     "aiohttp-static": Outsider(
-        "peer", frozenset({"http"}), "aiohttp.web add_static on uvloop", modules=("aiohttp",)
+        "peer", "http", "aiohttp.web add_static on uvloop", modules=("aiohttp",)
     ),
     "granian": Outsider(
-        "peer",
-        frozenset({"http"}),
-        "granian (one worker) serving static files",
-        modules=("granian",),
+        "peer", "http", "granian (one worker) serving static files", modules=("granian",)
     ),
 }
 REFERENCE = {"echo": "c-epoll", "http": "nginx"}
@@ -93,7 +81,7 @@ def default_names(job: str, *, peers: bool = True) -> list[str]:
         names += [
             name
             for name, outsider in OUTSIDERS.items()
-            if outsider.role == "peer" and job in outsider.jobs and not outsider.missing
+            if outsider.role == "peer" and outsider.job == job and not outsider.missing
         ]
     return names
 
@@ -105,7 +93,7 @@ def resolve(names: Sequence[str] | None, job: str, *, peers: bool = True) -> lis
         base, _, _ = name.partition(":")
         if base in OUTSIDERS:
             outsider = OUTSIDERS[base]
-            if job not in outsider.jobs:
+            if outsider.job != job:
                 raise UsageError(f"{base} does not serve {job}")
             if outsider.missing:
                 raise UsageError(f"{base} needs {', '.join(outsider.missing)}, not installed")
@@ -127,11 +115,7 @@ def model_options(name: str) -> dict[str, str]:
     chosen: dict[str, str] = {}
     for option in filter(None, options.split(":")):
         key, _, value = option.partition("=")
-        if key not in model.options:
-            raise UsageError(f"model {base} has no option {key!r}")
-        allowed = model.options[key]
-        if allowed and value not in allowed:
-            raise UsageError(f"model {base} takes {key}={'|'.join(allowed)}")
+        check_option(model, key, value, flag=key, sep="=")
         chosen[key] = value
     return chosen
 
@@ -139,6 +123,28 @@ def model_options(name: str) -> dict[str, str]:
 def is_one_client_at_a_time(contender: Contender) -> bool:
     base = contender.name.partition(":")[0]
     return contender.role == "model" and registry.get(base).one_client_at_a_time
+
+
+def generator_bound(generator: str, busy: float, contender: Contender, conns: int) -> str:
+    """The warning of a round whose load generator was this busy (cores): it may be the limit."""
+    return (
+        f"{generator} used {busy:.0%} of a core against {contender.label} at {conns} "
+        "connections: it may be the bottleneck there"
+    )
+
+
+def settled(
+    measured: dict[str, Any], server: Running, contender: Contender, conns: int
+) -> dict[str, Any]:
+    """A closed-loop round's figures with their status: limited for a server of one client at a
+    time given more than one connection, failed if the server exited."""
+    if is_one_client_at_a_time(contender) and conns > 1:
+        measured["status"] = "limit"
+        measured["note"] = "one client at a time: the other connections wait (documented)"
+    elif not server.alive():
+        measured["status"] = "failed"
+        measured["note"] = "the server exited"
+    return measured
 
 
 @dataclass
@@ -181,6 +187,18 @@ class Running:
         self.proc.wait()
         for path in self.cleanup:
             shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def started(
+    contender: Contender, job: str, root: Path | None = None, extra: Sequence[str] = ()
+) -> Iterator[Running]:
+    """`start`, and the contender stopped at the end of the block."""
+    running = start(contender, job, root, extra)
+    try:
+        yield running
+    finally:
+        running.stop()
 
 
 def start(contender: Contender, job: str, root: Path | None, extra: Sequence[str] = ()) -> Running:

@@ -25,8 +25,8 @@ from typing import Any
 
 from rosetta import launch, registry
 from rosetta.bench import contenders, procs
-from rosetta.bench.document import Contender, Document
-from rosetta.bench.rounds import Measure, Point, execute, label_twice_named
+from rosetta.bench.document import Contender
+from rosetta.bench.rounds import Measure, Point, execute, label_twice_named, new_document
 from rosetta.usage import UsageError
 
 SEQUENTIAL = "sequential"
@@ -73,22 +73,14 @@ def run(args: argparse.Namespace) -> int:
                 raise UsageError(f"model {name} does not download")
             chosen.append(Contender(name, "model", label, model.summary))
     nginx_there = shutil.which("nginx") is not None
-    document = Document(
-        kind="download",
-        unit="s",
+    server_said = "nginx at latency 0, else " if nginx_there else ""
+    document = new_document(
+        args,
+        "s",
+        chosen,
+        SEQUENTIAL,
         higher_is_better=False,
-        settings={
-            "rounds": args.rounds,
-            "files": args.files,
-            "size": args.size,
-            "jobs": args.jobs,
-            "latency": args.latency,
-            "server": "nginx at latency 0, else rosetta.bench.slowfiles"
-            if nginx_there
-            else "rosetta.bench.slowfiles",
-        },
-        baseline=args.baseline or (SEQUENTIAL if SEQUENTIAL in names else chosen[0].label),
-        contenders=chosen,
+        server=server_said + "rosetta.bench.slowfiles",
     )
     base = Path(tempfile.mkdtemp(prefix="rosetta-bench-download-"))
     base.chmod(0o755)  # nginx's worker runs as another user

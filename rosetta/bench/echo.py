@@ -16,7 +16,7 @@ from typing import Any
 from rosetta import instruments
 from rosetta.bench import contenders, procs
 from rosetta.bench.document import Contender, Document
-from rosetta.bench.rounds import Measure, Point, execute
+from rosetta.bench.rounds import Measure, execute, new_document
 from rosetta.usage import UsageError
 
 GENERATOR_BUSY = 0.95
@@ -26,40 +26,16 @@ def run(args: argparse.Namespace) -> int:
     procs.raise_open_files()
     chosen = contenders.resolve(args.models, "echo")
     generator = load_generator()
-    document = Document(
-        kind="echo",
-        unit="req/s",
-        higher_is_better=True,
-        settings={
-            "rounds": args.rounds,
-            "duration": args.duration,
-            "conns": args.conns,
-            "size": args.size,
-            "load": "echo_load (C)",
-        },
-        baseline=args.baseline or default_baseline(chosen, "echo"),
-        contenders=chosen,
+    document = new_document(
+        args, "req/s", chosen, contenders.REFERENCE["echo"], load="echo_load (C)"
     )
 
     @contextlib.contextmanager
     def session(contender: Contender) -> Iterator[Measure]:
-        server = contenders.start(contender, "echo", None)
-        try:
-
-            def measure(point: Point) -> dict[str, Any]:
-                return echo_round(
-                    generator,
-                    server,
-                    contender,
-                    document,
-                    point["conns"],
-                    args.size,
-                    args.duration,
-                )
-
-            yield measure
-        finally:
-            server.stop()
+        with contenders.started(contender, "echo") as server:
+            yield lambda point: echo_round(
+                generator, server, contender, document, point["conns"], args.size, args.duration
+            )
 
     return execute(args, document, [{"conns": n} for n in args.conns], session)
 
@@ -69,13 +45,6 @@ def load_generator() -> str:
         return str(instruments.build("echo_load"))
     except instruments.InstrumentError as error:
         raise UsageError(str(error)) from None
-
-
-def default_baseline(chosen: list[Contender], job: str) -> str:
-    for contender in chosen:
-        if contender.name == contenders.REFERENCE[job]:
-            return contender.label
-    return chosen[0].label
 
 
 def echo_round(
@@ -119,14 +88,6 @@ def echo_round(
         "server_cpu_us": server_cpu * 1e6 / (rps * seconds) if rps else None,
     }
     if finished.cores_busy >= GENERATOR_BUSY:
-        document.warn(
-            f"the echo load generator used {finished.cores_busy:.0%} of a core against "
-            f"{contender.label} at {conns} connections: it may be the bottleneck there"
-        )
-    if contenders.is_one_client_at_a_time(contender) and conns > 1:
-        measured["status"] = "limit"
-        measured["note"] = "one client at a time: the other connections wait (documented)"
-    elif not server.alive():
-        measured["status"] = "failed"
-        measured["note"] = "the server exited"
-    return measured
+        busy = finished.cores_busy
+        document.warn(contenders.generator_bound("the echo load generator", busy, contender, conns))
+    return contenders.settled(measured, server, contender, conns)

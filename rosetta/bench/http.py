@@ -20,7 +20,7 @@ from typing import Any
 
 from rosetta.bench import contenders, load, procs
 from rosetta.bench.document import Contender, Document
-from rosetta.bench.rounds import Measure, Point, StartFailed, execute
+from rosetta.bench.rounds import Measure, StartFailed, execute, new_document
 
 GENERATOR_BUSY = 0.95  # of one core: past this the load generator may be what limits
 
@@ -33,20 +33,8 @@ def run(args: argparse.Namespace) -> int:
         from rosetta.usage import UsageError
 
         raise UsageError("wrk is not installed (apt install wrk), or use --load python")
-    document = Document(
-        kind="http",
-        unit="req/s",
-        higher_is_better=True,
-        settings={
-            "rounds": args.rounds,
-            "duration": args.duration,
-            "conns": args.conns,
-            "size": args.size,
-            "files": args.files,
-            "load": "wrk" if use_wrk else "python",
-        },
-        baseline=args.baseline or _default_baseline(chosen),
-        contenders=chosen,
+    document = new_document(
+        args, "req/s", chosen, contenders.REFERENCE["http"], load="wrk" if use_wrk else "python"
     )
     if not use_wrk:
         document.warn(
@@ -56,39 +44,19 @@ def run(args: argparse.Namespace) -> int:
     base = Path(tempfile.mkdtemp(prefix="rosetta-bench-http-"))
     try:
         root, paths, sample = make_root(base, args.files, args.size)
-        script = load.write_wrk_script(base, paths)
+        script = load.write_wrk_script(base, paths) if use_wrk else None
 
         @contextlib.contextmanager
         def session(contender: Contender) -> Iterator[Measure]:
-            server = contenders.start(contender, "http", root)
-            try:
+            with contenders.started(contender, "http", root) as server:
                 check_bytes(server, contender, paths[0], sample)
-
-                def measure(point: Point) -> dict[str, Any]:
-                    return one_load(
-                        server,
-                        contender,
-                        document,
-                        point["conns"],
-                        args.duration,
-                        script if use_wrk else None,
-                        paths,
-                    )
-
-                yield measure
-            finally:
-                server.stop()
+                yield lambda point: one_load(
+                    server, contender, document, point["conns"], args.duration, script, paths
+                )
 
         return execute(args, document, [{"conns": n} for n in args.conns], session)
     finally:
         shutil.rmtree(base, ignore_errors=True)
-
-
-def _default_baseline(chosen: list[Contender]) -> str:
-    for contender in chosen:
-        if contender.name == contenders.REFERENCE["http"]:
-            return contender.label
-    return chosen[0].label
 
 
 def make_root(base: Path, files: int, size: int) -> tuple[Path, list[str], bytes]:
@@ -142,15 +110,8 @@ def one_load(
     requests = measured["value"] * (load.wrk_seconds(seconds) if script else seconds)
     measured["generator_cpu"] = generator.cores_busy
     measured["server_cpu_us"] = server_cpu * 1e6 / requests if requests else None
+    # wrk is one process; the Python client has one per core.
     if generator.cores_busy >= GENERATOR_BUSY * (1 if script is not None else os.cpu_count() or 1):
-        document.warn(
-            f"the load generator used {generator.cores_busy:.0%} of a core against "
-            f"{contender.label} at {conns} connections: it may be the bottleneck there"
-        )
-    if contenders.is_one_client_at_a_time(contender) and conns > 1:
-        measured["status"] = "limit"
-        measured["note"] = "one client at a time: the other connections wait (documented)"
-    elif not server.alive():
-        measured["status"] = "failed"
-        measured["note"] = "the server exited"
-    return measured
+        busy = generator.cores_busy
+        document.warn(contenders.generator_bound("the load generator", busy, contender, conns))
+    return contenders.settled(measured, server, contender, conns)

@@ -19,9 +19,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from rosetta.bench import contenders, procs
-from rosetta.bench.document import Contender, Document
+from rosetta.bench.document import Contender
 from rosetta.bench.holding import IdleConnections
-from rosetta.bench.rounds import Measure, Point, StartFailed, execute
+from rosetta.bench.rounds import Measure, StartFailed, execute, new_document
 
 STEPS = (100, 1000, 4000, 10_000)
 # Where the model's cost would exhaust the machine or the run's time, a cap, and why.
@@ -32,6 +32,22 @@ CAPS: dict[str, tuple[int, str]] = {
     "classic.nonblocking": (4000, "polling every client per accept: N*N/2 recv() to fill"),
 }
 SETTLE = 0.5
+Cap = tuple[int | None, str]
+
+
+def cap_of(contender: Contender) -> Cap:
+    """The most connections `contender` is measured at (None: no cap), and why."""
+    return CAPS.get(contender.name.partition(":")[0], (None, ""))
+
+
+def capped(cap: Cap, count: int, what: str) -> dict[str, Any] | None:
+    """The figure of a step past the cap (`count` `what`), which is not measured; None below."""
+    most, why = cap
+    if most is None or count <= most:
+        return None
+    return {"value": 0.0, "status": "capped", "note": f"capped at {most} {what} ({why})"}
+
+
 WARM_UP = 3
 
 
@@ -47,20 +63,14 @@ def last_step(steps: list[int], cap: int | None) -> int:
 def run(args: argparse.Namespace) -> int:
     limit = procs.raise_open_files()
     chosen = contenders.resolve(args.models, "echo", peers=False)
-    document = Document(
-        kind="idle",
-        unit="bytes",
+    document = new_document(
+        args,
+        "bytes",
+        chosen,
+        "modern.protocol",
         higher_is_better=False,
-        settings={
-            "rounds": args.rounds,
-            "duration": args.duration,
-            "max": args.max,
-            "floor": args.floor,
-            "caps": CAPS,
-            "open_files_limit": limit,
-        },
-        baseline=args.baseline or _default_baseline(chosen),
-        contenders=chosen,
+        caps=CAPS,
+        open_files_limit=limit,
     )
     if limit < args.max + 100:
         document.warn(
@@ -71,38 +81,25 @@ def run(args: argparse.Namespace) -> int:
 
     @contextlib.contextmanager
     def session(contender: Contender) -> Iterator[Measure]:
-        server = contenders.start(contender, "echo", None, contenders.deadlines_off())
-        held = IdleConnections(server.address)
-        try:
+        with (
+            contenders.started(contender, "echo", extra=contenders.deadlines_off()) as server,
+            IdleConnections(server.address) as held,
+        ):
             before = _warm_up(server)
-            cap = CAPS.get(contender.name.partition(":")[0], (None, ""))
-
-            def measure(point: Point) -> dict[str, Any]:
-                return _step(
-                    server,
-                    contender,
-                    held,
-                    before,
-                    point["connections"],
-                    cap,
-                    args.floor,
-                    args.duration,
-                    point["connections"] == last_step(steps, cap[0]),
-                )
-
-            yield measure
-        finally:
-            held.close()
-            server.stop()
+            cap = cap_of(contender)
+            yield lambda point: _step(
+                server,
+                contender,
+                held,
+                before,
+                point["connections"],
+                cap,
+                args.floor,
+                args.duration,
+                point["connections"] == last_step(steps, cap[0]),
+            )
 
     return execute(args, document, [{"connections": n} for n in steps], session)
-
-
-def _default_baseline(chosen: list[Contender]) -> str:
-    for contender in chosen:
-        if contender.name == "modern.protocol":
-            return contender.label
-    return chosen[0].label
 
 
 def _memory(server: contenders.Running) -> tuple[int, int | None, int]:
@@ -140,18 +137,13 @@ def _step(
     held: IdleConnections,
     before: tuple[int, int | None, int],
     count: int,
-    cap: tuple[int | None, str],
+    cap: Cap,
     floor: int,
     idle_seconds: float,
     last: bool,
 ) -> dict[str, Any]:
-    most, why = cap
-    if most is not None and count > most:
-        return {
-            "value": 0.0,
-            "status": "capped",
-            "note": f"capped at {most} connections ({why})",
-        }
+    if (figure := capped(cap, count, "connections")) is not None:
+        return figure
     one_client = contenders.is_one_client_at_a_time(contender)
     if held.failures and not one_client:
         return {"value": 0.0, "status": "failed", "note": held.failures[0]}

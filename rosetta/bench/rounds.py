@@ -11,12 +11,39 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
+from rosetta.bench.cli import recorded_settings
 from rosetta.bench.document import Contender, Document
 
 Point = Mapping[str, Any]
 Measure = Callable[[Point], dict[str, Any]]
 # A session starts a contender and yields the function that measures it at one point.
 Session = Callable[[Contender], AbstractContextManager[Measure]]
+
+
+def new_document(
+    args: Any,
+    unit: str,
+    contenders: list[Contender],
+    preferred: str,
+    *,
+    higher_is_better: bool = True,
+    **settings: Any,
+) -> Document:
+    """The document of one run of `args.kind`: its options recorded (and `settings`, what the
+    run found out, beside or over them), the baseline --baseline or else the contender named
+    `preferred`, or the first one when that one is not measured."""
+    baseline = args.baseline or next(
+        (contender.label for contender in contenders if contender.name == preferred),
+        contenders[0].label,
+    )
+    return Document(
+        kind=args.kind,
+        unit=unit,
+        higher_is_better=higher_is_better,
+        settings={**recorded_settings(args), **settings},
+        baseline=baseline,
+        contenders=contenders,
+    )
 
 
 def rotated(items: Sequence[Contender], shift: int) -> list[Contender]:

@@ -19,31 +19,18 @@ from typing import Any
 
 from rosetta.bench import contenders, procs
 from rosetta.bench.document import Contender, Document
-from rosetta.bench.echo import default_baseline, echo_round, load_generator
+from rosetta.bench.echo import echo_round, load_generator
 from rosetta.bench.holding import IdleConnections
-from rosetta.bench.idle import CAPS
-from rosetta.bench.rounds import Measure, Point, execute
+from rosetta.bench.idle import CAPS, cap_of, capped
+from rosetta.bench.rounds import Measure, execute, new_document
 
 
 def run(args: argparse.Namespace) -> int:
     limit = procs.raise_open_files()
     chosen = contenders.resolve(args.models, "echo", peers=False)
     generator = load_generator()
-    document = Document(
-        kind="scale",
-        unit="req/s",
-        higher_is_better=True,
-        settings={
-            "rounds": args.rounds,
-            "duration": args.duration,
-            "idle": args.idle,
-            "active": args.active,
-            "size": args.size,
-            "caps": CAPS,
-            "open_files_limit": limit,
-        },
-        baseline=args.baseline or default_baseline(chosen, "echo"),
-        contenders=chosen,
+    document = new_document(
+        args, "req/s", chosen, contenders.REFERENCE["echo"], caps=CAPS, open_files_limit=limit
     )
     if limit < max(args.idle) + args.active + 100:
         document.warn(
@@ -54,29 +41,23 @@ def run(args: argparse.Namespace) -> int:
 
     @contextlib.contextmanager
     def session(contender: Contender) -> Iterator[Measure]:
-        server = contenders.start(contender, "echo", None, contenders.deadlines_off())
-        held = IdleConnections(server.address)
-        base = procs.open_descriptors(server.pids())
-        try:
-
-            def measure(point: Point) -> dict[str, Any]:
-                return _with_idle(
-                    generator,
-                    server,
-                    contender,
-                    document,
-                    held,
-                    base,
-                    point["idle"],
-                    args.active,
-                    args.size,
-                    args.duration,
-                )
-
-            yield measure
-        finally:
-            held.close()
-            server.stop()
+        with (
+            contenders.started(contender, "echo", extra=contenders.deadlines_off()) as server,
+            IdleConnections(server.address) as held,
+        ):
+            base = procs.open_descriptors(server.pids())
+            yield lambda point: _with_idle(
+                generator,
+                server,
+                contender,
+                document,
+                held,
+                base,
+                point["idle"],
+                args.active,
+                args.size,
+                args.duration,
+            )
 
     return execute(args, document, [{"idle": n} for n in idle_counts], session)
 
@@ -93,13 +74,8 @@ def _with_idle(
     size: int,
     seconds: float,
 ) -> dict[str, Any]:
-    most, why = CAPS.get(contender.name.partition(":")[0], (None, ""))
-    if most is not None and idle > most:
-        return {
-            "value": 0.0,
-            "status": "capped",
-            "note": f"capped at {most} idle connections ({why})",
-        }
+    if (figure := capped(cap_of(contender), idle, "idle connections")) is not None:
+        return figure
     one_client = contenders.is_one_client_at_a_time(contender)
     if one_client and idle > 0:
         # Its one client is the first idle connection, for ever: the busy ones never get in.

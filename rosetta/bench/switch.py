@@ -15,8 +15,15 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from rosetta.bench.document import Contender, Document
-from rosetta.bench.rounds import Measure, Point, StartFailed, execute, label_twice_named
+from rosetta.bench.document import Contender
+from rosetta.bench.rounds import (
+    Measure,
+    Point,
+    StartFailed,
+    execute,
+    label_twice_named,
+    new_document,
+)
 from rosetta.bench.switching import MECHANISMS
 from rosetta.usage import UsageError
 
@@ -30,17 +37,11 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"unknown switch mechanism {unknown[0]!r} (known: {', '.join(MECHANISMS)})"
         )
-    document = Document(
-        kind="switch",
-        unit="switches/s",
-        higher_is_better=True,
-        settings={"rounds": args.rounds, "duration": args.duration},
-        baseline=args.baseline or (BASELINE if BASELINE in names else names[0]),
-        contenders=[
-            Contender(name, "mechanism", label, MECHANISMS[name][0])
-            for name, label in label_twice_named(names)
-        ],
-    )
+    chosen = [
+        Contender(name, "mechanism", label, MECHANISMS[name][0])
+        for name, label in label_twice_named(names)
+    ]
+    document = new_document(args, "switches/s", chosen, BASELINE)
 
     @contextlib.contextmanager
     def session(contender: Contender) -> Iterator[Measure]:

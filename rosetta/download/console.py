@@ -1,16 +1,22 @@
 """The `Report` of the command line: a progress bar on a terminal, plain lines otherwise.
 
 rich is imported only when the bar is shown (a terminal, no `--json`), so a run whose output
-goes to a pipe or a file never pays for it.
+goes to a pipe or a file never pays for it. There, the plain lines are written in batches: a
+line is out within FLUSH_SECONDS of its URL's end (a timer sees to it when no other line
+comes), and every line is out before the summary; a write a line would cost a system call and
+a wake-up of the reader for each file.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, TextIO
 
 from rosetta.download.report import course_get_line, course_received_line, human_bytes
 from rosetta.protocol.download import Job, Kind, Outcome, Result
+
+FLUSH_SECONDS = 0.1
 
 
 class Reporter:
@@ -30,6 +36,10 @@ class Reporter:
         self._task: Any = None
         self._bytes = 0
         self._failed = 0
+        self._pending: list[str] = []  # plain lines not yet written
+        self._written = time.monotonic()  # when they last were
+        self._timer: threading.Timer | None = None
+        self._late_error: OSError | None = None  # the timer's write failed: raised here
         if not as_json and stream.isatty():
             from rich.console import Console as RichConsole
             from rich.progress import (
@@ -59,6 +69,11 @@ class Reporter:
     def __exit__(self, *exc_info: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._write_pending()
 
     def started(self, job: Job) -> None:
         if self.verbose and not self.as_json:
@@ -105,4 +120,29 @@ class Reporter:
             self._progress.console.print(text, markup=False, highlight=False)
             return
         with self._lock:
-            print(text, file=self.stream, flush=True)
+            self._pending.append(text)
+            if time.monotonic() - self._written >= FLUSH_SECONDS:
+                self._write_pending()
+            elif self._timer is None:
+                self._timer = threading.Timer(FLUSH_SECONDS, self._write_late)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def _write_pending(self) -> None:
+        """(Under the lock.) Every pending line, in one write."""
+        error, self._late_error = self._late_error, None
+        if error is not None:
+            raise error
+        self._written = time.monotonic()
+        if self._pending:
+            text, self._pending = "\n".join(self._pending) + "\n", []
+            self.stream.write(text)
+            self.stream.flush()
+
+    def _write_late(self) -> None:
+        with self._lock:
+            self._timer = None
+            try:
+                self._write_pending()
+            except OSError as error:  # a reader gone: the run's own thread says so
+                self._late_error = error

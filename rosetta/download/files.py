@@ -19,14 +19,15 @@ A `PartFile` only writes and commits: whether a body is complete is the protocol
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from rosetta.protocol.download import Fetch, Job, OnDisk, ReadBody, Step
 from rosetta.protocol.download_headers import http_date
+from rosetta.protocol.names import PART_SUFFIX, VALIDATOR_SUFFIX
 
 # O_EXCL: the .part is always a new file of ours, never one that appeared in the meantime
 # (a symlink planted there included).
@@ -36,7 +37,7 @@ _RESUME_FLAGS = os.O_RDWR | _NO_FOLLOW
 
 # Every .part file not yet renamed or removed, so an interrupted run can sweep up behind
 # threads it cannot stop (see `discard_all`).
-_open_parts: set[Path] = set()
+_open_parts: set[str] = set()
 _open_parts_lock = threading.Lock()
 
 
@@ -59,16 +60,24 @@ def prepare_directory(directory: Path) -> Path:
 
 class PartFile:
     """One body on its way to disk: `with PartFile(directory, job, step) as part:`, then
-    `part.write(chunk)` for each chunk and `part.finish(fetch)` at the body's clean end."""
+    `part.write(chunk)` for each chunk and `part.finish(fetch)` at the body's clean end.
+    `sha256=False`: no digest (nothing of the run looks at one; `sha256` is then "")."""
 
-    def __init__(self, directory: Path, job: Job, reading: ReadBody | None = None) -> None:
-        self.path = directory / job.name
-        self.part_path = directory / job.part_name
-        self.validator_path = directory / job.validator_name
+    def __init__(
+        self, directory: Path, job: Job, reading: ReadBody | None = None, *, sha256: bool = True
+    ) -> None:
+        # Plain strings, joined once: a path object per name would cost more than the
+        # system calls themselves for a small file.
+        folder = os.fspath(directory)
+        prefix = folder if folder.endswith(os.sep) else folder + os.sep
+        self.name = job.name
+        self.path = prefix + job.name
+        self.part_path = self.path + PART_SUFFIX
+        self.validator_path = self.part_path + VALIDATOR_SUFFIX
         self.reading = reading or ReadBody(None)
         self.keep = self.reading.keep_part
         self.received = 0  # bytes in the .part file
-        self._digest = hashlib.sha256()
+        self._digest = _sha256() if sha256 else None
         self._fd = -1
         self._done = False
 
@@ -78,7 +87,8 @@ class PartFile:
             if self.keep:
                 self._record_validator()
         except OSError as error:
-            raise LocalError(f"cannot create {self.part_path.name}: {_reason(error)}") from None
+            part_name = self.name + PART_SUFFIX
+            raise LocalError(f"cannot create {part_name}: {_reason(error)}") from None
         if not self.keep:
             with _open_parts_lock:
                 _open_parts.add(self.part_path)
@@ -88,8 +98,11 @@ class PartFile:
         """The part of an earlier run, cut to the offset and hashed up to it."""
         fd = os.open(self.part_path, _RESUME_FLAGS)
         os.ftruncate(fd, self.reading.offset)
-        while chunk := os.read(fd, 1 << 20):
-            self._digest.update(chunk)
+        if self._digest is not None:
+            while chunk := os.read(fd, 1 << 20):
+                self._digest.update(chunk)
+        else:
+            os.lseek(fd, 0, os.SEEK_END)
         self.received = self.reading.offset
         return fd
 
@@ -106,23 +119,26 @@ class PartFile:
         except FileExistsError:
             # A .part left by a killed run (or anything else under that name) is ours to
             # remove: the name is reserved for this download. Once, then O_EXCL again.
-            self.part_path.unlink()
+            os.unlink(self.part_path)
             return os.open(self.part_path, _OPEN_FLAGS, 0o644)
 
-    def write(self, chunk: bytes) -> None:
-        view = memoryview(chunk)
+    def write(self, chunk: bytes | memoryview) -> None:
         try:
-            while view:
-                written = os.write(self._fd, view)
-                view = view[written:]
+            written = os.write(self._fd, chunk)
+            if written < len(chunk):  # rare on a local file: the rest, without a copy
+                view = memoryview(chunk)[written:]
+                while view:
+                    view = view[os.write(self._fd, view) :]
         except OSError as error:
-            raise LocalError(f"cannot write {self.part_path.name}: {_reason(error)}") from None
+            part_name = self.name + PART_SUFFIX
+            raise LocalError(f"cannot write {part_name}: {_reason(error)}") from None
         self.received += len(chunk)
-        self._digest.update(chunk)
+        if self._digest is not None:
+            self._digest.update(chunk)
 
     @property
     def sha256(self) -> str:
-        return self._digest.hexdigest()
+        return "" if self._digest is None else self._digest.hexdigest()
 
     def finish(self, fetch: Fetch) -> Step | None:
         """The body's clean end: the protocol decides; a complete one is committed."""
@@ -134,12 +150,12 @@ class PartFile:
 
     def commit(self) -> tuple[int, str]:
         """Rename the complete body into place (atomic); LocalError if that fails. Returns
-        what is now saved: its length and its sha256."""
+        what is now saved: its length and its sha256 ("" if not hashed)."""
         self._close()
         try:
             os.replace(self.part_path, self.path)
         except OSError as error:
-            raise LocalError(f"cannot rename to {self.path.name}: {_reason(error)}") from None
+            raise LocalError(f"cannot rename to {self.name}: {_reason(error)}") from None
         self._done = True
         if self.reading.modified is not None:  # the server's time: --check-remote asks with it
             with contextlib.suppress(OSError):
@@ -155,7 +171,8 @@ class PartFile:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._close()
+        if self._fd >= 0:
+            self._close()
         if not self._done and not self.keep:
             _remove(self.part_path)
             _remove(self.validator_path)
@@ -167,8 +184,9 @@ class PartFile:
             os.close(fd)
 
     def _forget(self) -> None:
-        with _open_parts_lock:
-            _open_parts.discard(self.part_path)
+        if not self.keep:
+            with _open_parts_lock:
+                _open_parts.discard(self.part_path)
 
 
 def discard_all() -> list[Path]:
@@ -180,13 +198,20 @@ def discard_all() -> list[Path]:
         _open_parts.clear()
     for path in paths:
         _remove(path)
-    return paths
+    return [Path(path) for path in paths]
 
 
-def _remove(path: Path) -> None:
+def _sha256() -> Any:
+    """A new sha256: hashlib is imported by the first run that hashes, not by every run."""
+    import hashlib
+
+    return hashlib.sha256()
+
+
+def _remove(path: str | Path) -> None:
     # Nothing more can be done if this fails; the summary still reports the URL as failed.
     with contextlib.suppress(OSError):
-        path.unlink()
+        os.unlink(path)
 
 
 def _reason(error: OSError) -> str:
@@ -213,7 +238,7 @@ def on_disk(directory: Path, job: Job, *, hash_complete: bool = False) -> OnDisk
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    digest = _sha256()
     with open(path, "rb") as file:
         while chunk := file.read(1 << 20):
             digest.update(chunk)

@@ -62,17 +62,27 @@ class Summary:
 
     @classmethod
     def of(cls, results: Iterable[Result], seconds: float) -> Summary:
-        results = list(results)
-        failures = tuple(r for r in results if not r.ok and r.kind != Kind.CANCELLED)
+        files = cancelled = received = resumed = skipped = 0
+        failures = []
+        for result in results:  # one pass: a run may have millions
+            if result.ok:
+                files += 1
+                received += result.bytes - result.resumed_from
+                resumed += result.outcome == Outcome.RESUMED
+                skipped += result.outcome == Outcome.SKIPPED
+            elif result.kind == Kind.CANCELLED:
+                cancelled += 1
+            else:
+                failures.append(result)
         return cls(
-            files=sum(result.ok for result in results),
+            files=files,
             failed=len(failures),
-            cancelled=sum(result.kind == Kind.CANCELLED for result in results),
-            bytes=sum(result.bytes - result.resumed_from for result in results if result.ok),
+            cancelled=cancelled,
+            bytes=received,
             seconds=seconds,
-            failures=failures,
-            resumed=sum(result.outcome == Outcome.RESUMED for result in results),
-            skipped=sum(result.outcome == Outcome.SKIPPED for result in results),
+            failures=tuple(failures),
+            resumed=resumed,
+            skipped=skipped,
         )
 
     @property

@@ -190,6 +190,12 @@ class Settings:
         return RetryPolicy(retries=self.retries, backoff=self.backoff)
 
     @property
+    def digests(self) -> bool:
+        """Whether the run hashes what it saves: only when a sha256 is looked at (--json
+        records it, --checksums compares it, --write-checksums lists it)."""
+        return self.as_json or self.checksums is not None or self.write_checksums is not None
+
+    @property
     def host_limit(self) -> int:
         return self.per_host or self.limit
 

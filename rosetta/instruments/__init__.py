@@ -150,6 +150,7 @@ def echo_load(
     return EchoLoad(int(match["rps"]), float(match["mibps"]), int(match["errors"]))
 
 
+# Shaped like the download benchmark's Workload (two fields, one derived value), nothing shared.
 @dataclass(frozen=True)
 class EchoRound:
     """One round: the server under test and the reference, measured one after the other."""

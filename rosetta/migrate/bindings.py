@@ -9,19 +9,19 @@ monkey-patches, and whether that happens on import, in a function, or under
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
-
-import libcst as cst
-from libcst.metadata import ClassScope, PositionProvider, ScopeProvider
 
 from rosetta.migrate.names import (
     ALIAS_PREFIX,
     ALL_CATEGORIES,
     API_RULES,
+    CLASS_KINDS,
     CLASS_PREFIX,
     GREENLET,
     GREENLET_MAP,
     GREENLETS,
+    HUB_GETTERS,
     PATCH_ALL,
     PATCH_ALL_KEYWORDS,
     PATCH_CATEGORIES,
@@ -37,6 +37,7 @@ _EXTENDERS = {"extend": GREENLETS, "update": GREENLETS}
 # Holders that are not collections: adding to them is not adding to a list.
 _NOT_COLLECTIONS = frozenset({POOL, GREENLET, RAW_GREENLET, TIMEOUT})
 _ROUNDS = 6
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
 @dataclass(frozen=True)
@@ -46,103 +47,103 @@ class Patch:
     where: str  # "import" (module level), "main" (under the __main__ guard), "function"
 
 
-def is_false_literal(node: cst.BaseExpression) -> bool:
-    return isinstance(node, cst.Name) and node.value in ("False", "None")
+def is_false_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and (node.value is False or node.value is None)
 
 
-def _is_main_guard(node: cst.If) -> bool:
+def is_main_guard(node: ast.If) -> bool:
     test = node.test
-    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
         return False
-    sides = [test.left, test.comparisons[0].comparator]
-    names = {side.value for side in sides if isinstance(side, cst.Name)}
-    strings = {side.evaluated_value for side in sides if isinstance(side, cst.SimpleString)}
+    sides = [test.left, test.comparators[0]]
+    names = {side.id for side in sides if isinstance(side, ast.Name)}
+    strings = {
+        side.value for side in sides if isinstance(side, ast.Constant) and type(side.value) is str
+    }
     return names == {"__name__"} and strings == {"__main__"}
 
 
 class Bindings(Reader):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, tree: ast.Module) -> None:
+        super().__init__(tree)
         self.patches: list[Patch] = []
         self.main_guard = False
-        self._binders: list[cst.CSTNode] = []
+        self.aliases = False  # a parameter defaults to a gevent name (`timeout=Timeout`)
+        self._binders: list[ast.AST] = []
+        self._local_calls: list[ast.Call] = []  # f(...) calls: they may hand objects to f
         self._depth = 0  # functions we are inside
         self._guards = 0  # __main__ guards we are inside
 
     # --- collection ---
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
         self._binders.append(node)
-        for statement in node.body.body:
-            if isinstance(statement, cst.FunctionDef) and statement.params.params:
-                decorators = {_name(d.decorator) for d in statement.decorators}
+        pending = list(node.body)
+        while pending:  # methods, also those defined under an `if` or a `try` of the body
+            statement = pending.pop()
+            if isinstance(statement, ast.If | ast.Try | ast.With):
+                pending.extend(_blocks(statement))
+            elif isinstance(statement, FUNCTIONS) and statement.args.args:
+                decorators = {_name(d) for d in statement.decorator_list}
                 if "staticmethod" not in decorators:
-                    self.self_class[statement.params.params[0]] = node
+                    self.self_class[statement.args.args[0]] = node
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._depth += 1
         self._binders.append(node)
-        self._binders.extend(node.params.params)
-        self._binders.extend(node.params.kwonly_params)
-        self._binders.extend(node.params.posonly_params)
+        arguments = node.args
+        self._binders.extend(arguments.args)
+        self._binders.extend(arguments.kwonlyargs)
+        self._binders.extend(arguments.posonlyargs)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         self._depth -= 1
 
-    def visit_If(self, node: cst.If) -> None:
-        if _is_main_guard(node):
+    def visit_If(self, node: ast.If) -> None:
+        if is_main_guard(node):
             self.main_guard = True
             self._guards += 1
 
-    def leave_If(self, original_node: cst.If) -> None:
-        if _is_main_guard(original_node):
+    def leave_If(self, node: ast.If) -> None:
+        if is_main_guard(node):
             self._guards -= 1
 
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def visit_binder(self, node: ast.AST) -> None:
         self._binders.append(node)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        self._binders.append(node)
-
-    def visit_For(self, node: cst.For) -> None:
-        self._binders.append(node)
-
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        self._binders.append(node)
-
-    def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None:
+    def visit_withitem(self, node: ast.withitem) -> None:
+        if node.optional_vars is not None:
             self._binders.append(node)
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        self._binders.append(node)
-
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         if (
-            isinstance(node.func, cst.Attribute)
-            and node.args
-            and (node.func.attr.value in _ADDERS or node.func.attr.value in _EXTENDERS)
+            isinstance(node.func, ast.Attribute)
+            and (node.args or node.keywords)
+            and (node.func.attr in _ADDERS or node.func.attr in _EXTENDERS)
         ):
             self._binders.append(node)
+        elif (node.args or node.keywords) and (
+            isinstance(node.func, ast.Name)
+            or (isinstance(node.func, ast.Attribute) and node.func.attr == "start")
+        ):
+            self._local_calls.append(node)
         for name in self.imported(node.func):
             self._note_patch(name, node)
+            self.hub_objects = self.hub_objects or name in HUB_GETTERS
 
-    def _note_patch(self, name: str, call: cst.Call) -> None:
+    def _note_patch(self, name: str, call: ast.Call) -> None:
         categories = PATCH_CATEGORIES.get(name, frozenset())
         if name == PATCH_ALL:
             switched_off = {
-                PATCH_ALL_KEYWORDS[arg.keyword.value]
-                for arg in call.args
-                if arg.keyword is not None
-                and arg.keyword.value in PATCH_ALL_KEYWORDS
-                and is_false_literal(arg.value)
+                PATCH_ALL_KEYWORDS[arg.arg]
+                for arg in call.keywords
+                if arg.arg in PATCH_ALL_KEYWORDS and is_false_literal(arg.value)
             }
             categories = ALL_CATEGORIES - switched_off
         if not categories:
             return
         where = "main" if self._guards else "function" if self._depth else "import"
-        line = self.get_metadata(PositionProvider, call).start.line
-        self.patches.append(Patch(line, frozenset(categories), where))
+        self.patches.append(Patch(call.lineno, frozenset(categories), where))
 
     @property
     def patched(self) -> frozenset[str]:
@@ -155,109 +156,178 @@ class Bindings(Reader):
             before = (len(self.kinds), sum(map(len, self.attributes.values())))
             for node in self._binders:
                 self._bind_node(node)
+            for call in self._local_calls:
+                self._bind_arguments(call)
             if (len(self.kinds), sum(map(len, self.attributes.values()))) == before:
                 break
 
-    def _bind_node(self, node: cst.CSTNode) -> None:
-        if isinstance(node, cst.Assign):
+    def _bind_node(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign):
             for target in node.targets:
-                self.bind(target.target, node.value)
-        elif isinstance(node, cst.AnnAssign):
-            declared = self.annotation_kind(node.annotation.annotation)
+                self.bind(target, node.value)
+        elif isinstance(node, ast.AnnAssign):
+            declared = self.annotation_kind(node.annotation)
             if declared is not None:
                 self.bind_kind(node.target, declared)
             elif node.value is not None:
                 self.bind(node.target, node.value)
-        elif isinstance(node, cst.For | cst.CompFor):
+        elif isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
             if self.kind_of(node.iter) in (GREENLETS, POOL):  # a Group iterates its members
                 self.bind_kind(node.target, GREENLET)
-        elif isinstance(node, cst.WithItem) and node.asname is not None:
-            self.bind(node.asname.name, node.item)
-        elif isinstance(node, cst.NamedExpr):
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            self.bind(node.optional_vars, node.context_expr)
+        elif isinstance(node, ast.NamedExpr):
             self.bind(node.target, node.value)
-        elif isinstance(node, cst.Param):
+        elif isinstance(node, ast.arg):
             self._bind_param(node)
-        elif isinstance(node, cst.FunctionDef):
+        elif isinstance(node, FUNCTIONS):
             if node.returns is not None:
-                kind = self.annotation_kind(node.returns.annotation)
+                kind = self.annotation_kind(node.returns)
                 if kind is not None:
                     self.kinds[node] = kind
-        elif isinstance(node, cst.ClassDef):
+        elif isinstance(node, ast.ClassDef):
             self._bind_class(node)
-        elif isinstance(node, cst.Call):
+        elif isinstance(node, ast.Call):
             self._bind_collection_call(node)
 
-    def _bind_param(self, node: cst.Param) -> None:
+    def _bind_param(self, node: ast.arg) -> None:
         kind = None
         if node.annotation is not None:
-            kind = self.annotation_kind(node.annotation.annotation)
-        if kind is None and node.default is not None:
-            kind = self.kind_of(node.default)
+            kind = self.annotation_kind(node.annotation)
+        default = self.scopes.defaults.get(node)
+        if kind is None and default is not None:
+            kind = self.kind_of(default)
             if kind is not None and kind.startswith(CLASS_PREFIX):
                 kind = None  # a class default is remembered by name, below
-            names = sorted(name for name in self.imported(node.default) if name in API_RULES)
+            names = sorted(name for name in self.imported(default) if name in API_RULES)
             if kind is None and names:
                 kind = ALIAS_PREFIX + names[0]
+                self.aliases = True
         if kind is not None:
             self.kinds[node] = kind
 
-    def _bind_class(self, node: cst.ClassDef) -> None:
+    def _bind_arguments(self, call: ast.Call) -> None:
+        """`send(r, pool)` with `def send(r, pool=None)` in the file: `pool` holds a Pool."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            self._bind_watcher_callback(call, func)
+            return
+        assert isinstance(func, ast.Name)
+        functions = [b.node for b in self.assignments(func) if isinstance(b.node, FUNCTIONS)]
+        if len(functions) == 1:
+            self._bind_call(call.args, call.keywords, functions[0], 0)
+
+    def _bind_watcher_callback(self, call: ast.Call, func: ast.Attribute) -> None:
+        """`watcher.start(self._on_event, watcher)`: the callback gets the watcher."""
+        if func.attr != "start" or not call.args or not self.hub_objects:
+            return
+        callback = call.args[0]
+        if not isinstance(callback, ast.Attribute) or not self.is_hub(func.value):
+            return
+        owner = self.owner(callback.value)
+        if not isinstance(owner, ast.ClassDef):
+            return
+        for statement in ast.walk(owner):
+            if isinstance(statement, FUNCTIONS) and statement.name == callback.attr:
+                self._bind_call(call.args[1:], [], statement, 1)  # after `self`
+                return
+
+    def _bind_call(
+        self,
+        args: list[ast.expr],
+        keywords: list[ast.keyword],
+        function: ast.FunctionDef | ast.AsyncFunctionDef,
+        skip: int,
+    ) -> None:
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args][skip:]
+        by_name = {arg.arg: arg for arg in [*arguments.args, *arguments.kwonlyargs]}
+        pairs = []
+        for value, param in zip(args, positional, strict=False):
+            if isinstance(value, ast.Starred):
+                break
+            pairs.append((param, value))
+        pairs += [(by_name[k.arg], k.value) for k in keywords if k.arg in by_name]
+        for param, value in pairs:
+            if param in self.kinds:
+                continue
+            kind = self.kind_of(value)
+            if kind is not None and not kind.startswith((CLASS_PREFIX, ALIAS_PREFIX)):
+                self.kinds[param] = kind
+
+    def _bind_class(self, node: ast.ClassDef) -> None:
         bases = []
         for base in node.bases:
-            made = self.class_kind(base.value)
+            made = self.class_kind(base)
             if made is not None and node not in self.kinds:
                 self.kinds[node] = class_of(made)
-            local = self.local_class(base.value)
+            local = self.local_class(base)
             if local is not None:
                 bases.append(local)
         self.local_bases[node] = bases
 
-    def _bind_collection_call(self, node: cst.Call) -> None:
+    def _bind_collection_call(self, node: ast.Call) -> None:
         func = node.func
-        assert isinstance(func, cst.Attribute)
-        method = func.attr.value
+        assert isinstance(func, ast.Attribute)
+        method = func.attr
         wanted = _ADDERS.get(method) or _EXTENDERS.get(method)
         if wanted is None or self.kind_of(func.value) in _NOT_COLLECTIONS:
             return
-        if self.kind_of(node.args[-1].value) == wanted:
+        last = node.keywords[-1].value if node.keywords else node.args[-1]
+        if isinstance(last, ast.Starred):
+            last = last.value
+        if self.kind_of(last) == wanted:
             self.bind_kind(func.value, GREENLETS)
 
     # --- binding ---
 
-    def bind(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Tuple | cst.List):
-            if isinstance(value, cst.Tuple | cst.List) and len(target.elements) == len(
-                value.elements
-            ):
-                for target_element, value_element in zip(
-                    target.elements, value.elements, strict=True
-                ):
-                    if isinstance(target_element, cst.Element) and isinstance(
-                        value_element, cst.Element
+    def bind(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple | ast.List):
+            if isinstance(value, ast.Tuple | ast.List) and len(target.elts) == len(value.elts):
+                for target_element, value_element in zip(target.elts, value.elts, strict=True):
+                    if not isinstance(target_element, ast.Starred) and not isinstance(
+                        value_element, ast.Starred
                     ):
-                        self.bind(target_element.value, value_element.value)
+                        self.bind(target_element, value_element)
             return
         kind = self.kind_of(value)
         if kind is not None:
             self.bind_kind(target, kind)
+        elif isinstance(target, ast.Name) and isinstance(value, ast.Name | ast.Attribute):
+            self._bind_alias(target, value)
 
-    def bind_kind(self, target: cst.BaseExpression, kind: str) -> None:
-        if isinstance(target, cst.Name):
+    def _bind_alias(self, target: ast.Name, value: ast.Name | ast.Attribute) -> None:
+        """`_read = gevent.os.nb_read` at module level: `_read(fd, n)` calls gevent."""
+        scope = self.scopes.scope_of.get(target)
+        if scope is None or scope.kind != "module" or target in self.kinds:
+            return
+        names = sorted(
+            name
+            for name in self.imported(value)
+            if name.split(".")[0] in ("gevent", "greenlet")
+            and not any(name == c or name.startswith(c + ".") for c in CLASS_KINDS)
+        )
+        if names:
+            self.kinds[target] = ALIAS_PREFIX + names[0]
+            self.aliases = True
+
+    def bind_kind(self, target: ast.expr, kind: str) -> None:
+        if isinstance(target, ast.Name):
             assignments = self.assignments(target)
             if kind == GREENLETS and self.kinds.get(target) is None:
                 for assignment in assignments:  # `jobs = []` ... `jobs.append(spawn())`
-                    if isinstance(assignment.node, cst.Name):
+                    if isinstance(assignment.node, ast.Name):
                         self.kinds[assignment.node] = kind
             self.kinds[target] = kind
-            scope = self.get_metadata(ScopeProvider, target, None)
-            if isinstance(scope, ClassScope) and isinstance(scope.node, cst.ClassDef):
-                self.attributes[(scope.node, target.value)].add(kind)
-        elif isinstance(target, cst.Attribute):
+            scope = self.scopes.scope_of.get(target)
+            if scope is not None and scope.kind == "class":
+                self.attributes[(scope.node, target.id)].add(kind)
+        elif isinstance(target, ast.Attribute):
             owner = self.owner(target.value)
             if owner is not None:
-                self.attributes[(owner, target.attr.value)].add(kind)
+                self.attributes[(owner, target.attr)].add(kind)
         elif (
-            isinstance(target, cst.Subscript)
+            isinstance(target, ast.Subscript)
             and kind == GREENLET
             and self.kind_of(target.value) not in (GREENLETS, GREENLET_MAP)
         ):
@@ -265,9 +335,17 @@ class Bindings(Reader):
             self.bind_kind(target.value, GREENLET_MAP)
 
 
-def _name(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        return node.attr.value
+def _blocks(statement: ast.If | ast.Try | ast.With) -> list[ast.stmt]:
+    found = [*statement.body, *getattr(statement, "orelse", [])]
+    found += getattr(statement, "finalbody", [])
+    for handler in getattr(statement, "handlers", []):
+        found += handler.body
+    return found
+
+
+def _name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
     return ""

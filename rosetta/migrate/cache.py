@@ -2,7 +2,8 @@
 
 A file's facts depend only on its bytes and on the scanner, so they are stored under the hash
 of both in `$XDG_CACHE_HOME/rosetta/migrate` (`~/.cache/...` without it). The scanner's
-version is the hash of its own source and of libcst's version: changing either starts a new
+version is the hash of its own source, of Python's version (its parser reads the files) and
+of libcst's version: changing any starts a new
 cache. Facts that depend on the whole program (which modules run patched, the colouring) are
 never cached; they are recomputed from the facts on every run. Files are analysed in worker
 processes, one per core unless told otherwise.
@@ -14,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -33,6 +35,7 @@ def scanner_version() -> str:
     digest = hashlib.sha256()
     for source in sorted(_PACKAGE.glob("*.py")):
         digest.update(source.read_bytes())
+    digest.update(sys.version.encode())
     with contextlib.suppress(PackageNotFoundError):
         digest.update(version("libcst").encode())
     return digest.hexdigest()[:16]

@@ -17,6 +17,12 @@ RAW_GREENLET = "raw-greenlet"  # greenlet.greenlet(...)
 POOL = "pool"  # gevent.pool.Pool / Group
 THREADPOOL = "threadpool"  # gevent.threadpool.ThreadPool, the hub's threadpool
 TIMEOUT = "timeout"  # a gevent.Timeout instance
+QUEUE = "queue-object"  # a gevent.queue.Queue (or Priority, Lifo, Joinable) instance
+EVENT = "event-object"  # a gevent.event.Event instance
+ASYNC_RESULT = "async-result-object"  # a gevent.event.AsyncResult instance
+SEMAPHORE = "semaphore-object"  # a gevent.lock.Semaphore, BoundedSemaphore or RLock
+HUB = "hub"  # gevent's hub, its loop and its watchers: no asyncio counterpart of their own
+SESSION = "requests-session"  # a requests.Session: its requests relied on the socket patch
 CLASS_PREFIX = "class:"  # the class itself: "class:greenlet" is Greenlet or a subclass
 ALIAS_PREFIX = "alias:"  # a parameter whose default is a gevent name: "alias:gevent.Timeout"
 
@@ -35,6 +41,20 @@ CLASS_KINDS: dict[str, str] = {
     "gevent.threadpool.ThreadPool": THREADPOOL,
     "gevent.Timeout": TIMEOUT,
     "gevent.timeout.Timeout": TIMEOUT,
+    **{
+        f"gevent.queue.{name}": QUEUE
+        for name in ("Queue", "PriorityQueue", "LifoQueue", "JoinableQueue")
+    },
+    "gevent.event.Event": EVENT,
+    "gevent.event.AsyncResult": ASYNC_RESULT,
+    **{
+        f"gevent.{module}.{name}": SEMAPHORE
+        for module in ("lock", "coros")
+        for name in ("Semaphore", "BoundedSemaphore", "RLock")
+    },
+    "requests.Session": SESSION,
+    "requests.session": SESSION,
+    "requests.sessions.Session": SESSION,
 }
 # Calls that return one of them without being the class.
 MAKER_KINDS: dict[str, str] = {
@@ -46,6 +66,8 @@ MAKER_KINDS: dict[str, str] = {
     "gevent.greenlet.Greenlet.spawn_later": GREENLET,
     "gevent.Timeout.start_new": TIMEOUT,
     "gevent.timeout.Timeout.start_new": TIMEOUT,
+    "gevent.get_hub": HUB,
+    "gevent.hub.get_hub": HUB,
 }
 CLASS_METHODS_MAKING: dict[str, dict[str, str]] = {
     GREENLET: {"spawn": GREENLET, "spawn_later": GREENLET},
@@ -68,6 +90,8 @@ METHOD_RULES: dict[str, dict[str, str]] = {
         "rawlink": "greenlet-link",
         "start": "greenlet-start",
         "start_later": "greenlet-start",
+        "ready": "greenlet-state",
+        "successful": "greenlet-state",
     },
     RAW_GREENLET: {"switch": "greenlet-switch", "throw": "greenlet-switch"},
     POOL: {
@@ -105,6 +129,15 @@ METHOD_RULES: dict[str, dict[str, str]] = {
         ]
     },
     TIMEOUT: {"start": "timeout-start", "cancel": "timeout-start", "close": "timeout-start"},
+    # Only the methods whose asyncio form differs (awaited, or renamed).
+    QUEUE: {"put": "queue", "get": "queue", "peek": "queue", "join": "joinable-queue"},
+    EVENT: {"wait": "event"},
+    SEMAPHORE: {"acquire": "semaphore", "wait": "semaphore"},
+    ASYNC_RESULT: {name: "async-result" for name in ("get", "wait", "set", "set_exception")},
+    SESSION: {
+        name: "patched-requests"
+        for name in ("get", "post", "put", "patch", "delete", "head", "options", "request", "send")
+    },
 }
 # Methods that hand back a greenlet of the pool.
 POOL_SPAWNERS = frozenset({"spawn", "apply_async"})
@@ -197,6 +230,7 @@ API_RULES: dict[str, str] = {
     "gevent.server.StreamServer": "stream-server",
     "gevent.server.DatagramServer": "datagram-server",
     "gevent.pywsgi.WSGIServer": "wsgi-server",
+    "gevent.pywsgi.WSGIHandler": "wsgi-server",
     "gevent.wsgi.WSGIServer": "wsgi-server",
     "gevent.threadpool": "threadpool",
     "gevent.select": "gevent-select",

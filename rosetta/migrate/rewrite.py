@@ -15,16 +15,18 @@ libcst keeps the rest of the file, comments and formatting included, byte for by
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 from dataclasses import dataclass, field
 
 import libcst as cst
 from libcst.codemod import CodemodCommand, CodemodContext
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import PositionProvider
 
 from rosetta.migrate.rules import REWRITABLE
 from rosetta.migrate.safety import Safety
-from rosetta.migrate.scanner import Hit, analyse, parse
+from rosetta.migrate.scanner import Hit, Unparsable, analyse
 
 _SLEEPS = frozenset({"gevent.sleep", "gevent.hub.sleep", "time.sleep"})
 _NO_SPACE = cst.SimpleWhitespace("")
@@ -161,7 +163,7 @@ class _Migrate(CodemodCommand):
         wrapper = self.context.wrapper
         assert wrapper is not None  # set by Codemod.transform_module
         replacements: dict[cst.Call, cst.Await] = {}
-        hits = analyse(wrapper)
+        hits = _in_tree(wrapper, analyse(tree.code))
         safety = Safety(wrapper, hits)
         for hit in hits:
             if hit.rule not in REWRITABLE:
@@ -182,6 +184,34 @@ class _Migrate(CodemodCommand):
             return tree
         AddImportsVisitor.add_needed_import(self.context, "asyncio")
         return tree.visit(_Replace(replacements))
+
+
+def _in_tree(wrapper: cst.MetadataWrapper, hits: list[Hit]) -> list[Hit]:
+    """The scanner's hits (found in Python's own tree), on the nodes of libcst's tree."""
+    nodes: dict[tuple[int, int, int, int], list[cst.CSTNode]] = {}
+    for node, place in wrapper.resolve(PositionProvider).items():
+        if isinstance(node, cst.Name | cst.Attribute | cst.Call | cst.FunctionDef):
+            span = (place.start.line, place.start.column, place.end.line, place.end.column)
+            nodes.setdefault(span, []).append(node)
+
+    def find(span: tuple[int, int, int, int] | None, kind: type) -> cst.CSTNode | None:
+        return next((node for node in nodes.get(span, []) if isinstance(node, kind)), None)  # type: ignore[arg-type]
+
+    placed = []
+    for hit in hits:
+        call = find(hit.call_span, cst.Call)
+        node = find(hit.span, cst.Name | cst.Attribute) or hit.node  # type: ignore[arg-type]
+        placed.append(dataclasses.replace(hit, node=node, call=call))
+    return placed
+
+
+def parse(source: bytes | str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        raise Unparsable(f"syntax error at line {error.raw_line}: {error.message}") from None
+    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError, RecursionError) as error:
+        raise Unparsable(f"cannot parse: {error}") from None
 
 
 def rewrite_source(source: bytes | str, path: str = "<string>") -> Rewrite:

@@ -148,6 +148,15 @@ PATCHING_AND_GREENLETS: tuple[Rule, ...] = (
         awaits=True,
     ),
     Rule(
+        "greenlet-state",
+        "greenlet.ready() / greenlet.successful()",
+        "task.done(); `task.done() and not task.cancelled() and task.exception() is None` "
+        "for successful()",
+        "a cancelled task is done too (a killed greenlet is ready, and successful: GreenletExit "
+        "counts as success); task.exception() raises CancelledError on a cancelled task and "
+        "InvalidStateError on one not done",
+    ),
+    Rule(
         "greenlet-link",
         "greenlet.link(callback) / link_exception / link_value",
         "task.add_done_callback(callback)",

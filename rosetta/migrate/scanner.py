@@ -1,29 +1,27 @@
 """Find gevent and greenlet idioms in one file's source, without importing or running it.
 
-libcst parses the file and its scope analysis resolves every name to what it was imported as,
-so `from gevent import spawn as go; go(f)` is found and a local `def spawn()` is not. The
+Python's own parser (`ast`, in C) reads the file and `scopes` resolves every name to what it
+was imported as, so `from gevent import spawn as go; go(f)` is found and a local
+`def spawn()` is not. The
 first pass (`bindings`) learns what names, parameters and attributes hold; the second
-(`uses`) classifies every reference. Both run in one traversal of the tree. What the file
+(`uses`) classifies every reference. Both run in one walk of the tree. What the file
 tells the whole-program view (its imports, where it patches, its functions and what they
 call) is collected on the way, as `ModuleFacts`, which is what the cache keeps.
 """
 
 from __future__ import annotations
 
+import ast
+import io
+import tokenize
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import (
-    MetadataWrapper,
-    PositionProvider,
-    QualifiedNameSource,
-)
-
 from rosetta.migrate.bindings import Patch
+from rosetta.migrate.positions import Positions
 from rosetta.migrate.rules import RULES_BY_ID, Rule
+from rosetta.migrate.scopes import IMPORT, LOCAL, children
 from rosetta.migrate.uses import Hit, Uses
 
 __all__ = ["Finding", "Hit", "ModuleFacts", "Unparsable", "analyse", "facts_of", "scan_source"]
@@ -43,7 +41,7 @@ class Report:
 
 
 class Unparsable(Exception):
-    """The file is not Python that libcst can parse (or not readable as text)."""
+    """The file is not Python that can be parsed (or not readable as text)."""
 
 
 @dataclass(frozen=True)
@@ -115,70 +113,124 @@ class ModuleFacts:
         ]
 
 
-def parse(source: bytes | str) -> cst.Module:
+def decode(source: bytes | str) -> str:
+    """The text of a file, as Python reads it (its coding cookie or BOM, else UTF-8)."""
+    if isinstance(source, str):
+        return source
     try:
-        return cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        raise Unparsable(f"syntax error at line {error.raw_line}: {error.message}") from None
-    except (UnicodeDecodeError, LookupError, SyntaxError, ValueError, RecursionError) as error:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+        return source.decode(encoding)
+    except (UnicodeDecodeError, LookupError, SyntaxError) as error:
         raise Unparsable(f"cannot parse: {error}") from None
 
 
-class Analysis(Uses):
-    """Both passes in one traversal, and the facts the whole-program view needs."""
+def parse(text: str) -> ast.Module:
+    try:
+        return ast.parse(text)
+    except SyntaxError as error:
+        raise Unparsable(f"syntax error at line {error.lineno}: {error.msg}") from None
+    except (ValueError, RecursionError, MemoryError) as error:
+        raise Unparsable(f"cannot parse: {error}") from None
 
-    def __init__(self) -> None:
-        super().__init__()
+
+_LEAVE = ast.AST()  # on the walk's stack: leave the node under it
+_BINDERS = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.NamedExpr)
+
+
+class Analysis(Uses):
+    """Both passes in one walk of the tree, and the facts the whole-program view needs."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(parse(text), Positions(text))
         self.imports: list[str] = []
         self.functions: list[FunctionFacts] = []
         self._open: list[FunctionFacts] = []
+        self._walk()
+        self.classify()
 
-    def visit_Import(self, node: cst.Import) -> bool:
-        for alias in node.names:
-            self.imports.append(get_full_name_for_node(alias.name) or "")
-        return super().visit_Import(node)
+    def _walk(self) -> None:
+        parents = self.parents
+        leave = _LEAVE
+        pending: list[ast.AST] = [self.tree]
+        while pending:
+            node = pending.pop()
+            if node is leave:
+                self._leave(pending.pop())
+                continue
+            kind = type(node)
+            if kind is ast.Name or kind is ast.Attribute:
+                self.visit_reference(node)  # type: ignore[arg-type]
+            elif kind is ast.Call:
+                self.visit_Call(node)  # type: ignore[arg-type]
+            elif kind in _BINDERS:
+                self.visit_binder(node)
+            elif kind is ast.withitem:
+                self.visit_withitem(node)  # type: ignore[arg-type]
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self.visit_FunctionDef(node)  # type: ignore[arg-type]
+                pending += (node, leave)
+            elif kind is ast.ClassDef:
+                self.visit_ClassDef(node)  # type: ignore[arg-type]
+            elif kind is ast.If:
+                self.visit_If(node)  # type: ignore[arg-type]
+                pending += (node, leave)
+            elif kind is ast.Import:
+                self.imports.extend(alias.name for alias in node.names)  # type: ignore[attr-defined]
+                continue
+            elif kind is ast.ImportFrom:
+                self._import_from(node)  # type: ignore[arg-type]
+                continue
+            found = children(node)
+            for child in found:
+                parents[child] = node
+            found.reverse()
+            pending += found
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        base = "." * len(node.relative) + (
-            get_full_name_for_node(node.module) or "" if node.module is not None else ""
-        )
+    def _leave(self, node: ast.AST) -> None:
+        if type(node) is ast.If:
+            self.leave_If(node)  # type: ignore[arg-type]
+        else:
+            self.leave_FunctionDef(node)  # type: ignore[arg-type]
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        base = "." * node.level + (node.module or "")
         self.imports.append(base)
-        if not isinstance(node.names, cst.ImportStar):
+        if not any(alias.name == "*" for alias in node.names):
             joiner = "" if base.endswith(".") else "."
-            self.imports.extend(
-                f"{base}{joiner}{get_full_name_for_node(alias.name)}" for alias in node.names
-            )
-        return super().visit_ImportFrom(node)
+            self.imports.extend(f"{base}{joiner}{alias.name}" for alias in node.names)
+        self.visit_ImportFrom(node)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         super().visit_FunctionDef(node)
-        line = self.get_metadata(PositionProvider, node.name).start.line
-        facts = FunctionFacts(self.function_name(node), line, node.asynchronous is not None)
+        line = self.positions.definition(node)[0]
+        facts = FunctionFacts(
+            self.function_name(node), line, isinstance(node, ast.AsyncFunctionDef)
+        )
         self.functions.append(facts)
         self._open.append(facts)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        super().leave_FunctionDef(original_node)
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        super().leave_FunctionDef(node)
         self._open.pop()
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: ast.Call) -> None:
         super().visit_Call(node)
         if self._open:
             self._open[-1].calls.extend(self._call_targets(node.func))
 
-    def _call_targets(self, func: cst.BaseExpression) -> list[str]:
+    def _call_targets(self, func: ast.expr) -> list[str]:
         targets = []
         for name in self.qualified(func):
-            if name.source is QualifiedNameSource.IMPORT:
+            if name.source == IMPORT:
                 targets.append(f"import:{name.name}")
-            elif name.source is QualifiedNameSource.LOCAL and ".self." not in name.name:
+            elif name.source == LOCAL and ".self." not in name.name:
                 targets.append(f"local:{name.name}")
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
             owner = self.owner(func.value)
-            if isinstance(owner, cst.ClassDef):
+            if isinstance(owner, ast.ClassDef):
                 names = self.qualified(owner)
                 for name in names:
-                    targets.append(f"local:{name.name}.{func.attr.value}")
+                    targets.append(f"local:{name.name}.{func.attr}")
         return targets
 
     def facts(self) -> ModuleFacts:
@@ -204,15 +256,9 @@ def _order(hit: Hit) -> tuple[int, int, str]:
     return (hit.line, hit.column, hit.rule)
 
 
-def run_analysis(wrapper: MetadataWrapper) -> Analysis:
-    analysis = Analysis()
-    wrapper.visit(analysis)
-    return analysis
-
-
-def analyse(wrapper: MetadataWrapper) -> list[Hit]:
+def analyse(source: bytes | str) -> list[Hit]:
     """Every hit in the module, in source order, as the file alone shows it."""
-    analysis = run_analysis(wrapper)
+    analysis = Analysis(decode(source))
     patched = analysis.patched
     return sorted(
         (hit for hit in analysis.hits if hit.category is None or hit.category in patched),
@@ -224,7 +270,7 @@ def facts_of(source: bytes | str) -> ModuleFacts:
     """What the file says, for the whole-program view; raises Unparsable."""
     # A file that never spells gevent or greenlet is analysed all the same: its blocking
     # calls, imports and functions matter when another module patches the process.
-    return run_analysis(MetadataWrapper(parse(source))).facts()
+    return Analysis(decode(source)).facts()
 
 
 def local_findings(facts: ModuleFacts, path: str) -> list[Finding]:

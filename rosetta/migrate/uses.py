@@ -9,13 +9,12 @@ the module runs patched is decided later, for the file alone or for the whole pr
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
+from typing import Any
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import ParentNodeProvider, PositionProvider
-
-from rosetta.migrate.bindings import Bindings, is_false_literal
+from rosetta.migrate.bindings import FUNCTIONS, Bindings, is_false_literal
+from rosetta.migrate.indirect import indirect_uses
 from rosetta.migrate.names import (
     ALIAS_PREFIX,
     API_RULES,
@@ -27,19 +26,30 @@ from rosetta.migrate.names import (
     KILL_METHODS,
     METHOD_RULES,
     PATCHED_NAMES,
+    POOL,
+    RAW_GREENLET,
+    SESSION,
     SILENT_TIMEOUTS,
+    SOCKET,
     THREADPOOL,
+    TIMEOUT,
 )
+from rosetta.migrate.positions import Positions
+from rosetta.migrate.reader import _first_argument
+from rosetta.migrate.scopes import full_name
 
 
 @dataclass(frozen=True)
 class Hit:
-    """A finding still attached to its syntax tree, for the rewrite and the report."""
+    """A finding still attached to its syntax tree, for the rewrite.
+
+    `node` and `call` are `ast` nodes; the rewrite puts libcst's nodes in their place.
+    """
 
     rule: str
     name: str
-    node: cst.CSTNode
-    call: cst.Call | None
+    node: Any
+    call: Any
     line: int
     column: int
     in_async: bool
@@ -47,169 +57,187 @@ class Hit:
     function: str | None = None  # the enclosing function's qualified name
     category: str | None = None  # for blocking calls: the patch they relied on
     argument_kind: str | None = None  # for joinall: what the jobs are, if known
+    # Where the node and the call are (line, column, end line, end column; columns from 0),
+    # so that the rewrite can find them again in its own tree.
+    span: tuple[int, int, int, int] = (0, 0, 0, 0)
+    call_span: tuple[int, int, int, int] | None = None
 
 
-def is_zero_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.Integer | cst.Float):
-        try:
-            return float(node.value.replace("_", "")) == 0
-        except ValueError:
-            return False
-    return False
+def is_zero_literal(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and type(node.value) in (int, float) and node.value == 0
 
 
-def argument(call: cst.Call, position: int, keyword: str) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
+def argument(call: ast.Call, position: int, keyword: str) -> ast.expr | None:
+    for arg in call.keywords:
+        if arg.arg == keyword:
             return arg.value
     positional = []
-    for arg in call.args:
-        if arg.star:  # what follows a *args is not known by position
+    for value in call.args:
+        if isinstance(value, ast.Starred):  # what follows a *args is not known by position
             break
-        if arg.keyword is None:
-            positional.append(arg.value)
+        positional.append(value)
     return positional[position] if position < len(positional) else None
 
 
-def _has_star(call: cst.Call) -> bool:
-    return any(arg.star for arg in call.args)
+def _has_star(call: ast.Call) -> bool:
+    return any(isinstance(a, ast.Starred) for a in call.args) or any(
+        k.arg is None for k in call.keywords
+    )
+
+
+_TASK_KINDS = frozenset({GREENLET, RAW_GREENLET, POOL, THREADPOOL, TIMEOUT})
 
 
 def _class_method(name: str) -> str | None:
     """`gevent.Greenlet.kill` is the kill rule, not the class rule."""
     owner, _, method = name.rpartition(".")
     kind = CLASS_KINDS.get(owner)
-    if kind is None:
+    if kind not in _TASK_KINDS:  # `Semaphore.acquire` keeps the class's own rule
         return None
     return CLASS_METHOD_RULES.get(kind, {}).get(method) or METHOD_RULES.get(kind, {}).get(method)
 
 
 class Uses(Bindings):
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, tree: ast.Module, positions: Positions) -> None:
+        super().__init__(tree)
+        self.positions = positions
         self.hits: list[Hit] = []
-        self._references: list[tuple[cst.CSTNode, str | None]] = []
+        self._references: list[tuple[ast.AST, str | None]] = []
         self._functions: list[str] = []
+        # Calls whose first argument is a string naming a gevent module or attribute.
+        self.strings: list[tuple[ast.Call, ast.Constant, str | None]] = []
+        # Loops and `with` items: a loop over a queue gets, a `with` on a lock acquires.
+        self.protocols: list[tuple[ast.AST, str | None]] = []
 
     # --- collection (during the traversal) ---
 
-    def function_name(self, node: cst.FunctionDef) -> str:
+    def function_name(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> str:
         names = self.qualified(node)
-        return min((name.name for name in names), default=node.name.value)
+        return min((name.name for name in names), default=node.name)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         super().visit_FunctionDef(node)
         self._functions.append(self.function_name(node))
         self._references.append((node, self._current()))
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        super().leave_FunctionDef(original_node)
+    def leave_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        super().leave_FunctionDef(node)
         self._functions.pop()
 
     def _current(self) -> str | None:
         return self._functions[-1] if self._functions else None
 
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar) and node.module is not None:
-            module = get_full_name_for_node(node.module) or ""
-            if module.split(".")[0] in ("gevent", "greenlet") and not node.relative:
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if any(alias.name == "*" for alias in node.names) and node.module is not None:
+            module = node.module
+            if module.split(".")[0] in ("gevent", "greenlet") and not node.level:
                 self._record("other", f"{module}.*", node, None, self._current())
-        return False
 
-    def visit_Name(self, node: cst.Name) -> None:
+    def visit_binder(self, node: ast.AST) -> None:
+        super().visit_binder(node)
+        if isinstance(node, ast.For | ast.AsyncFor | ast.comprehension):
+            self.protocols.append((node, self._current()))
+
+    def visit_withitem(self, node: ast.withitem) -> None:
+        super().visit_withitem(node)
+        self.protocols.append((node, self._current()))
+
+    def visit_reference(self, node: ast.Name | ast.Attribute) -> None:
         self._references.append((node, self._current()))
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._references.append((node, self._current()))
+    def visit_Call(self, node: ast.Call) -> None:
+        super().visit_Call(node)
+        first = node.args[0] if node.args else None
+        if (
+            isinstance(first, ast.Constant)
+            and isinstance(first.value, str)
+            and first.value.split(".")[0] in ("gevent", "greenlet")
+        ):
+            self.strings.append((node, first, self._current()))
 
     # --- classification (after the bindings settled) ---
 
-    def leave_Module(self, original_node: cst.Module) -> None:
+    def classify(self) -> None:
         self.settle()
         for node, function in self._references:
-            if isinstance(node, cst.FunctionDef):
+            if isinstance(node, FUNCTIONS):
                 self._method_definition(node, function)
                 continue
-            assert isinstance(node, cst.Name | cst.Attribute)
+            assert isinstance(node, ast.Name | ast.Attribute)
             if self._outermost(node) and self._reference(node, function):
                 continue
-            if isinstance(node, cst.Attribute):
+            if isinstance(node, ast.Attribute):
                 self._method(node, function)
+        indirect_uses(self)
 
     def _record(
         self,
         rule: str,
         name: str,
-        node: cst.CSTNode,
-        call: cst.Call | None,
+        node: ast.AST,
+        call: ast.Call | None,
         function: str | None,
         category: str | None = None,
+        span: tuple[int, int, int, int] | None = None,
     ) -> None:
-        start = self.get_metadata(PositionProvider, node).start
+        span = span or self.positions.span(node)
+        line, column = span[0], span[1]
         jobs = rule in ("joinall", "joinall-raise-error")
-        statement = call is not None and isinstance(
-            self.get_metadata(ParentNodeProvider, call, None), cst.Expr
-        )
+        statement = call is not None and isinstance(self.parents.get(call), ast.Expr)
+        first = _first_argument(call) if jobs and call else None
         self.hits.append(
             Hit(
                 rule,
                 name,
                 node,
                 call,
-                start.line,
-                start.column + 1,
+                line,
+                column + 1,
                 self._in_async(node),
                 statement,
                 function,
                 category,
-                self.kind_of(call.args[0].value) if jobs and call and call.args else None,
+                self.kind_of(first) if first is not None else None,
+                span,
+                self.positions.span(call) if call is not None else None,
             )
         )
 
-    def _call_of(self, node: cst.CSTNode) -> cst.Call | None:
-        parent = self.get_metadata(ParentNodeProvider, node, None)
-        return parent if isinstance(parent, cst.Call) and parent.func is node else None
+    def _call_of(self, node: ast.AST) -> ast.Call | None:
+        parent = self.parents.get(node)
+        return parent if isinstance(parent, ast.Call) and parent.func is node else None
 
-    def _in_async(self, node: cst.CSTNode) -> bool:
-        current: cst.CSTNode | None = node
+    def _in_async(self, node: ast.AST) -> bool:
+        current: ast.AST | None = node
         while current is not None:
-            current = self.get_metadata(ParentNodeProvider, current, None)
-            if isinstance(current, cst.FunctionDef):
-                return current.asynchronous is not None
-            if isinstance(current, cst.Lambda | cst.ClassDef):
+            current = self.parents.get(current)
+            if isinstance(current, FUNCTIONS):
+                return isinstance(current, ast.AsyncFunctionDef)
+            if isinstance(current, ast.Lambda | ast.ClassDef):
                 return False
         return False
 
-    def _is_base_class(self, node: cst.CSTNode) -> bool:
-        parent = self.get_metadata(ParentNodeProvider, node, None)
-        above = self.get_metadata(ParentNodeProvider, parent, None) if parent else None
-        return (
-            isinstance(parent, cst.Arg)
-            and isinstance(above, cst.ClassDef)
-            and any(base is parent for base in above.bases)
-        )
+    def _is_base_class(self, node: ast.AST) -> bool:
+        parent = self.parents.get(node)
+        return isinstance(parent, ast.ClassDef) and any(base is node for base in parent.bases)
 
-    def _outermost(self, node: cst.Name | cst.Attribute) -> bool:
+    def _outermost(self, node: ast.Name | ast.Attribute) -> bool:
         """The whole of a dotted name: `a.b.c`, not `a.b` inside it nor `f().c` after a call."""
-        parent = self.get_metadata(ParentNodeProvider, node, None)
-        if isinstance(parent, cst.Attribute):
+        if isinstance(self.parents.get(node), ast.Attribute):
             return False
-        inner: cst.BaseExpression = node
-        while isinstance(inner, cst.Attribute):
+        inner: ast.expr = node
+        while isinstance(inner, ast.Attribute):
             inner = inner.value
-        return isinstance(inner, cst.Name)
+        return isinstance(inner, ast.Name)
 
-    def _reference(self, node: cst.Name | cst.Attribute, function: str | None) -> bool:
+    def _reference(self, node: ast.Name | ast.Attribute, function: str | None) -> bool:
         call = self._call_of(node)
         for name in sorted(self.imported(node)):
             rule, category = self._rule_for(name, node, call)
             if rule is not None:
                 self._record(rule, name, node, call, function, category)
                 return True
-        if isinstance(node, cst.Name) and call is not None:
+        if self.aliases and isinstance(node, ast.Name) and call is not None:
             kind = self.name_kind(node) or ""
             if kind.startswith(ALIAS_PREFIX):  # `def run(timeout=Timeout)`: `timeout(5)`
                 name = kind[len(ALIAS_PREFIX) :]
@@ -219,15 +247,24 @@ class Uses(Bindings):
                     return True
         return False
 
-    def _method(self, node: cst.Attribute, function: str | None) -> None:
-        if node.attr.value not in _METHOD_NAMES:
+    def _method(self, node: ast.Attribute, function: str | None) -> None:
+        # Once per chain (`hub.loop.io(fd)` once), and not after `get_hub()` (reported as such).
+        whole = not isinstance(self.parents.get(node), ast.Attribute)
+        if self.hub_objects and whole and not self._gets_hub(node) and self.is_hub(node.value):
+            # `hub.loop.destroy()`, `watcher.start(cb)`: gevent's machinery, no asyncio twin.
+            span = self.positions.attribute(node)
+            self._record(
+                "other", f"hub.{node.attr}", node, self._call_of(node), function, span=span
+            )
+            return
+        if node.attr not in _METHOD_NAMES:
             return
         if any(name.split(".")[0] in ("gevent", "greenlet") for name in self.imported(node)):
             return  # a gevent name of its own, reported as such
         kind = self.kind_of(node.value)
         if kind is None or (kind == THREADPOOL and _is_hub_pool(node.value)):
             return  # `get_hub().threadpool.spawn`: reported once, as hub-threadpool
-        method = node.attr.value
+        method = node.attr
         call = self._call_of(node)
         if kind.startswith(CLASS_PREFIX):
             instances = kind[len(CLASS_PREFIX) :]
@@ -236,7 +273,7 @@ class Uses(Bindings):
             ).get(method)
             if rule is None:
                 return
-            name = f"{get_full_name_for_node(node.value) or '?'}.{method}"
+            name = f"{full_name(node.value) or '?'}.{method}"
         else:
             rule = METHOD_RULES.get(kind, {}).get(method)
             if rule is None:
@@ -244,17 +281,29 @@ class Uses(Bindings):
             name = f".{method}"
         if call is not None:
             rule = self._variant(rule, method, call)
-        self._record(rule, name, node.attr, call, function)
+        # A session's requests cooperated only because sockets were patched.
+        category = SOCKET if kind == SESSION else None
+        span = self.positions.attribute(node)
+        self._record(rule, name, node, call, function, category, span=span)
 
-    def _method_definition(self, node: cst.FunctionDef, function: str | None) -> None:
-        if node.name.value != "_run":
+    def _gets_hub(self, node: ast.expr) -> bool:
+        while isinstance(node, ast.Attribute | ast.Call):
+            if isinstance(node, ast.Call) and self.imported(node.func) & HUB_GETTERS:
+                return True
+            node = node.value if isinstance(node, ast.Attribute) else node.func
+        return False
+
+    def _method_definition(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef, function: str | None
+    ) -> None:
+        if node.name != "_run":
             return
-        parent = self.get_metadata(ParentNodeProvider, node, None)
-        above = self.get_metadata(ParentNodeProvider, parent, None) if parent else None
-        if isinstance(above, cst.ClassDef) and self.kinds.get(above) == CLASS_PREFIX + GREENLET:
-            self._record("greenlet-run", f"{above.name.value}._run", node.name, None, function)
+        above = self.parents.get(node)
+        if isinstance(above, ast.ClassDef) and self.kinds.get(above) == CLASS_PREFIX + GREENLET:
+            span = self.positions.definition(node)
+            self._record("greenlet-run", f"{above.name}._run", node, None, function, span=span)
 
-    def _variant(self, rule: str, method: str, call: cst.Call) -> str:
+    def _variant(self, rule: str, method: str, call: ast.Call) -> str:
         """The rule a call's arguments make it: kill(exception), join(raise_error=True)."""
         if method in KILL_METHODS:
             position = 1 if method == "killone" else 0
@@ -268,7 +317,7 @@ class Uses(Bindings):
         return rule
 
     def _rule_for(
-        self, name: str, node: cst.CSTNode, call: cst.Call | None
+        self, name: str, node: ast.AST, call: ast.Call | None
     ) -> tuple[str | None, str | None]:
         patched = PATCHED_NAMES.get(name)
         if patched is not None:
@@ -283,10 +332,10 @@ class Uses(Bindings):
             return None, None
         return self._gevent_rule(name, parts, call), None
 
-    def _gevent_rule(self, name: str, parts: list[str], call: cst.Call | None) -> str:
+    def _gevent_rule(self, name: str, parts: list[str], call: ast.Call | None) -> str:
         if name in HUB_GETTERS and call is not None:
-            above = self.get_metadata(ParentNodeProvider, call, None)
-            if isinstance(above, cst.Attribute) and above.attr.value == "threadpool":
+            above = self.parents.get(call)
+            if isinstance(above, ast.Attribute) and above.attr == "threadpool":
                 return "hub-threadpool"
         rule = API_RULES.get(name) or _class_method(name)
         if rule is None:
@@ -315,7 +364,7 @@ class Uses(Bindings):
                 return "kill-exception"
         if rule == "timeout" and any(name.startswith(timeout) for timeout in SILENT_TIMEOUTS):
             exception = argument(call, 1, "exception")
-            if isinstance(exception, cst.Name) and exception.value == "False":
+            if isinstance(exception, ast.Constant) and exception.value is False:
                 return "timeout-silent"
         return rule
 
@@ -325,13 +374,13 @@ _METHOD_NAMES = frozenset(
 )
 
 
-def _is_hub_pool(node: cst.BaseExpression) -> bool:
+def _is_hub_pool(node: ast.expr) -> bool:
     return (
-        isinstance(node, cst.Attribute)
-        and node.attr.value == "threadpool"
-        and isinstance(node.value, cst.Call)
+        isinstance(node, ast.Attribute)
+        and node.attr == "threadpool"
+        and isinstance(node.value, ast.Call)
     )
 
 
-def _is_greenlet_exit(node: cst.BaseExpression) -> bool:
-    return (get_full_name_for_node(node) or "").endswith("GreenletExit")
+def _is_greenlet_exit(node: ast.expr) -> bool:
+    return (full_name(node) or "").endswith("GreenletExit")

@@ -59,15 +59,17 @@ def test_the_document_says_where_and_how_it_was_measured() -> None:
         "greenlet,greenlet,asyncio",
         "--baseline",
         "greenlet",
+        # Three rounds: a median of three stays within 0.5–2 of itself on a loaded machine,
+        # where one slow round of two could not be outvoted.
         "--rounds",
-        "2",
+        "3",
         "--duration",
-        "100ms",
+        "200ms",
     )
     assert document["machine"]["cores"] >= 1 and document["machine"]["kernel"]
     assert document["versions"]["greenlet"] != "not installed"
     assert len(document["load_average"]["start"]) == 3
-    assert len(document["rounds"]) == 3 * 2  # every round of every contender is kept
+    assert len(document["rounds"]) == 3 * 3  # every round of every contender is kept
     # Interleaved: the second round starts with the second contender.
     assert [row["contender"] for row in document["rounds"]][3] == "greenlet#2"
     assert_measured_cleanly(document)
@@ -105,8 +107,10 @@ def test_http_with_wrk_rotates_over_files() -> None:
         "modern.protocol",
         "--conns",
         "8",
+        # A median of three rounds: one slow round on a loaded machine cannot tip the
+        # same-model ratio.
         "--rounds",
-        "1",
+        "3",
         "--duration",
         "1",
         "--files",
@@ -187,16 +191,17 @@ def test_download_overlaps_the_waits() -> None:
         "--files",
         "16",
         "--latency",
-        "0,100ms",
+        "0,200ms",
         "--rounds",
         "1",
         "-j",
         "8",
     )
     assert_measured_cleanly(document)
-    slow = figures(document, latency=0.1)
-    # 16 answers of 100 ms each: 1.6 s one after the other, two waves of 0.1 s eight at a time.
-    assert slow["sequential"]["median"] >= 1.6
+    slow = figures(document, latency=0.2)
+    # 16 answers of 200 ms each: 3.2 s one after the other, two waves of 0.2 s eight at a time
+    # (plus a process start, which on a loaded machine can take a second).
+    assert slow["sequential"]["median"] >= 3.2
     assert slow["modern.aiohttp_download"]["ratio"] < 0.8
     assert slow["classic.threads_download"]["ratio"] < 0.8
 

@@ -54,6 +54,17 @@ def test_a_complete_body_is_renamed_into_place(tmp_path: Path) -> None:
     assert fetch.result.sha256 == hashlib.sha256(b"abcdef").hexdigest()
 
 
+def test_without_digests_nothing_is_hashed_and_the_bytes_are_the_same(tmp_path: Path) -> None:
+    fetch = fetch_for("a.bin", "6")
+    with PartFile(tmp_path, fetch.job, sha256=False) as part:
+        part.write(b"abc")
+        part.write(memoryview(b"xdefx")[1:4])
+        assert part.sha256 == ""
+        assert part.finish(fetch) is None
+    assert (tmp_path / "a.bin").read_bytes() == b"abcdef"
+    assert fetch.result is not None and fetch.result.ok and fetch.result.sha256 == ""
+
+
 def test_a_short_body_leaves_neither_file_nor_part(tmp_path: Path) -> None:
     fetch = fetch_for("a.bin", "10")
     with part_for(tmp_path, fetch) as part:

@@ -64,6 +64,31 @@ def test_non_ascii_urls_are_made_wire_safe() -> None:
     assert names.check_url("http://h.test/caf%C3%A9") == "http://h.test/caf%C3%A9"
 
 
+URL_PIECES = st.text(alphabet="aZ09.-_~%:/?#@[]&=+", max_size=12)
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "Https", "ftp", "http:", ""]),
+    authority=URL_PIECES,
+    tail=URL_PIECES,
+)
+def test_the_quick_url_split_agrees_with_urlsplit(scheme: str, authority: str, tail: str) -> None:
+    from urllib.parse import urlsplit
+
+    url = f"{scheme}://{authority}{tail}"
+    quick = names.split_url(url)
+    if quick is None:
+        return  # left to urlsplit itself
+    parts = urlsplit(url)
+    assert quick == (parts.scheme, parts.hostname or "", parts.port, parts.path, parts.query)
+
+
+def test_the_quick_url_split_leaves_the_unusual_to_urlsplit() -> None:
+    for url in ("http://[::1]:80/", "http://u@h/", "http://h:99999/", "http://h:x/", "ftp://h/"):
+        assert names.split_url(url) is None, url
+    assert names.split_url("HTTP://H.test:81/a/b?q=1#f") == ("http", "h.test", 81, "/a/b", "q=1")
+
+
 def test_url_list_skips_comments_and_blanks_and_names_the_bad_line() -> None:
     text = "# a list\n\nhttp://h.test/a\n   \n  http://h.test/b  \n"
     assert read_url_list(text) == ["http://h.test/a", "http://h.test/b"]

@@ -1,8 +1,13 @@
-"""rosetta.download.report: the summary, its lines, exit codes and JSON, the course's lines."""
+"""rosetta.download.report: the summary, its lines, exit codes and JSON, the course's lines;
+and the console's plain lines, written in batches."""
 
 from __future__ import annotations
 
+import io
+import time
+
 from rosetta.download import report
+from rosetta.download.console import Reporter
 from rosetta.download.report import Summary
 from rosetta.protocol.download import Job, Kind, Result, not_started
 
@@ -75,3 +80,42 @@ def test_course_lines() -> None:
     assert report.course_received_line(12, "http://h.test/a") == (
         "12 bytes received from http://h.test/a."
     )
+
+
+class CountingStream(io.StringIO):
+    """A pipe's stand-in: counts the writes that reach it."""
+
+    writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+    def isatty(self) -> bool:
+        return False
+
+
+def saved_result(number: int) -> Result:
+    name = f"f{number}.bin"
+    return Result(f"http://h.test/{name}", name, True, 200, 10, 1, outcome="saved")
+
+
+def test_plain_lines_come_in_batches_all_in_order_before_the_end() -> None:
+    stream = CountingStream()
+    with Reporter(100, verbose=False, as_json=False, stream=stream) as reporter:
+        for number in range(100):
+            reporter.finished(saved_result(number))
+    lines = stream.getvalue().splitlines()
+    assert lines == [f"saved f{n}.bin (10 B) from http://h.test/f{n}.bin" for n in range(100)]
+    assert stream.writes < 10  # not one write a line
+
+
+def test_a_lone_line_is_written_soon_without_waiting_for_the_next() -> None:
+    stream = CountingStream()
+    with Reporter(2, verbose=False, as_json=False, stream=stream) as reporter:
+        reporter.finished(saved_result(0))
+        reporter.finished(saved_result(1))
+        deadline = time.monotonic() + 5
+        while "f1.bin" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "f1.bin" in stream.getvalue()  # still in the run: the timer wrote it

@@ -1,8 +1,21 @@
-"""What the protocol tests share: a document root beside a folder that must never be served."""
+"""What the protocol tests share: a document root beside a folder that must never be served,
+and an HTTP connection fed piece by piece."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from rosetta.protocol.http import HTTPConnection, ProtocolError, Request
+
+
+def feed(pieces: list[bytes]) -> list[Request | ProtocolError]:
+    """Every event of one new connection given `pieces`, one `receive_data` each."""
+    conn = HTTPConnection()
+    events: list[Request | ProtocolError] = []
+    for piece in pieces:
+        conn.receive_data(piece)
+        events.extend(conn.events())
+    return events
 
 
 def make_tree(

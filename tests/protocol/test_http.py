@@ -17,6 +17,7 @@ from rosetta.protocol.http import (
     Request,
 )
 from rosetta.protocol.response import ResponsePlan
+from tests.protocol.conftest import feed
 
 NEXT = b"GET /next HTTP/1.1\r\nHost: n\r\n\r\n"
 
@@ -31,6 +32,11 @@ class Case:
     @property
     def closes(self) -> bool:
         return not self.expected[-1][3]
+
+
+def refused(name: str, data: bytes, status: int, *, keep_alive: bool = False) -> Case:
+    """A request answered with the error `status` alone, closing unless `keep_alive`."""
+    return Case(name, data, (("err", status, None, keep_alive),))
 
 
 # One request and its expected events per row; the rows share a shape on purpose.
@@ -56,45 +62,33 @@ CASES = [
         b"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
         (("req", "GET", b"/1", True), ("req", "GET", b"/2", True)),
     ),
-    Case(
-        # Answered before its body is read, so nothing in the body can draw a second answer.
+    # Answered before its body is read, so nothing in the body can draw a second answer.
+    refused(
         "post with a body is 405 and closes",
         b"POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello",
-        (("err", 405, None, False),),
+        405,
     ),
-    Case(
+    refused(
         "post with a malformed chunk is one 405 and a close",
         b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n",
-        (("err", 405, None, False),),
+        405,
     ),
-    Case("post without a body is 405", b"POST / HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
-    Case("delete is 405", b"DELETE /x HTTP/1.1\r\n\r\n", (("err", 405, None, True),)),
-    Case("garbage is 400", b"\x16\x03\x01\x00garbage\r\n\r\n", (("err", 400, None, False),)),
-    Case("no version is 400", b"GET /\r\n\r\n", (("err", 400, None, False),)),
-    Case(
-        "bad header is 400",
-        b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
-        (("err", 400, None, False),),
-    ),
-    Case(
-        "long line is 414",
-        b"GET /" + b"a" * MAX_REQUEST_LINE + b" HTTP/1.1\r\n\r\n",
-        (("err", 414, None, False),),
-    ),
-    Case(
-        "101 headers is 431",
-        b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 101 + b"\r\n",
-        (("err", 431, None, False),),
-    ),
+    refused("post without a body is 405", b"POST / HTTP/1.1\r\n\r\n", 405, keep_alive=True),
+    refused("delete is 405", b"DELETE /x HTTP/1.1\r\n\r\n", 405, keep_alive=True),
+    refused("garbage is 400", b"\x16\x03\x01\x00garbage\r\n\r\n", 400),
+    refused("no version is 400", b"GET /\r\n\r\n", 400),
+    refused("bad header is 400", b"GET / HTTP/1.1\r\nNo colon here\r\n\r\n", 400),
+    refused("long line is 414", b"GET /" + b"a" * MAX_REQUEST_LINE + b" HTTP/1.1\r\n\r\n", 414),
+    refused("101 headers is 431", b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 101 + b"\r\n", 431),
     Case(
         "100 headers is fine",
         b"GET / HTTP/1.1\r\n" + b"X: y\r\n" * 100 + b"\r\n",
         (("req", "GET", b"/", True),),
     ),
-    Case(
+    refused(
         "64k of headers is 431",
         b"GET / HTTP/1.1\r\nX: " + b"y" * MAX_HEADER_BYTES + b"\r\n\r\n",
-        (("err", 431, None, False),),
+        431,
     ),
     Case(
         "upgrade answered then closed",
@@ -112,15 +106,6 @@ def kinds(events: list[Request | ProtocolError]) -> list[tuple[str, object, byte
         else:
             out.append(("err", int(event.status), None, event.keep_alive))
     return out
-
-
-def feed(chunks: list[bytes]) -> list[Request | ProtocolError]:
-    conn = HTTPConnection()
-    events: list[Request | ProtocolError] = []
-    for chunk in chunks:
-        conn.receive_data(chunk)
-        events.extend(conn.events())
-    return events
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.name)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rosetta.protocol.http import HTTPConnection, ProtocolError, Request
+from rosetta.protocol.http import ProtocolError, Request
+from tests.protocol.conftest import feed
 
 TOKEN = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-", min_size=1, max_size=12)
 PATH = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~/%", max_size=40)
@@ -34,15 +35,6 @@ def requests(draw: st.DrawFn) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii")
 
 
-def parse(pieces: list[bytes]) -> list[Request | ProtocolError]:
-    conn = HTTPConnection()
-    events: list[Request | ProtocolError] = []
-    for piece in pieces:
-        conn.receive_data(piece)
-        events.extend(conn.events())
-    return events
-
-
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({cut % (len(data) + 1) for cut in cuts})
     return [data[start:end] for start, end in zip([0, *points], [*points, len(data)], strict=True)]
@@ -51,7 +43,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.binary(max_size=200), max_size=8))
 def test_random_bytes_never_raise(pieces: list[bytes]) -> None:
-    events = parse(pieces)
+    events = feed(pieces)
     assert all(isinstance(event, Request | ProtocolError) for event in events)
 
 
@@ -61,10 +53,10 @@ def test_a_valid_stream_split_anywhere_parses_the_same(
     stream: list[bytes], cuts: list[int]
 ) -> None:
     data = b"".join(stream)
-    whole = parse([data])
+    whole = feed([data])
     assert len(whole) == len(stream)
     assert all(isinstance(event, Request) for event in whole)
-    assert parse(split(data, cuts)) == whole
+    assert feed(split(data, cuts)) == whole
 
 
 @settings(max_examples=200, deadline=None)
@@ -78,7 +70,7 @@ def test_nothing_is_answered_after_an_unframeable_request(
     before: list[bytes], bad: bytes, after: bytes, cuts: list[int]
 ) -> None:
     data = b"".join(before) + bad + after
-    events = parse(split(data, cuts))
+    events = feed(split(data, cuts))
     assert len(events) == len(before) + 1, events
     assert all(isinstance(event, Request) for event in events[:-1])
     last = events[-1]

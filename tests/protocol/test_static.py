@@ -100,8 +100,8 @@ TRAVERSALS = [
 ]
 
 
-# The same check as parity_tests/test_http.py makes on the wire, on purpose: here on the
-# planner alone, with targets (symlinks, a FIFO) the parity site does not have.
+# The same check as parity_tests/test_http_traversal.py makes on the wire, on purpose: here on
+# the planner alone, with targets (symlinks, a FIFO) the parity site does not have.
 @pytest.mark.parametrize("target", TRAVERSALS)
 def test_nothing_outside_the_root(site: StaticSite, target: str) -> None:
     plan = get(site, target)
