@@ -158,8 +158,14 @@ def send_plan(sock: socket.socket, plan: ResponsePlan) -> None:
     """Head and body with blocking calls: one sendall for small bodies, sendfile for files."""
     body = plan.body
     if isinstance(body, FileSlice):
-        sock.sendall(plan.head)
-        with open(body.path, "rb") as file:
+        try:
+            # Opened before the head goes out: a file removed since it was chosen ends the
+            # connection with nothing sent, not a head without its body.
+            file = open(body.path, "rb")  # noqa: SIM115 - closed by the with below
+        except OSError as error:
+            raise FileChanged(f"{body.path} went away before being sent: {error}") from None
+        with file:
+            sock.sendall(plan.head)
             sent = sock.sendfile(file, body.offset, body.length)
         if sent != body.length:
             raise FileChanged(f"{body.path} shrank while being sent")

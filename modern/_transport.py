@@ -221,6 +221,7 @@ class FileServingConnection(TransportConnection):
         self._pause_reading()
         transport.write(head)
         sending.start(self._native_sendfile)
+        self._rearm()  # the send deadline now counts from this body's progress
 
     def file_sent(self) -> None:
         transport = self._transport

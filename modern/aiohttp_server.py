@@ -52,6 +52,10 @@ from rosetta.console import Console
 from rosetta.protocol.deadlines import REQUEST_TIMEOUT
 from rosetta.protocol.static import StaticSite
 
+# aiohttp's keep-alive timer takes seconds only (None fails in its connection_made): "off"
+# (`--keepalive-timeout 0`) is a year.
+KEEPALIVE_OFF = 365 * 24 * 3600.0
+
 
 # --8<-- [start:accept]
 @contextlib.asynccontextmanager
@@ -66,7 +70,7 @@ async def accepting(
         app_for(site),
         handle_signals=False,
         shutdown_timeout=limits.grace,
-        keepalive_timeout=limits.keepalive or None,
+        keepalive_timeout=limits.keepalive or KEEPALIVE_OFF,
         **access_log_arguments(site),  # type: ignore[arg-type]
     )
     await runner.setup()

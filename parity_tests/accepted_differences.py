@@ -101,4 +101,9 @@ BEHAVIOUR_DIFFERENCES: dict[str, dict[str, str]] = {
         "send-deadline": "aiohttp has no send deadline: a client that never reads is held",
         "half-close": "aiohttp may drop a connection whose client half-closed, unanswered",
     },
+    # By model and options: only this variant differs.
+    "modern.protocol[loop=asyncio]": {
+        "send-deadline": "the stock loop's loop.sendfile reports no progress until the file is "
+        "out, so a client that stops reading in the middle of a file is held, not cut",
+    },
 }

@@ -3,10 +3,17 @@
 Classic models print what the course printed ("now serving [addr]", `recv[addr]:data`, ...).
 At the default volume only connection events are shown; the per-message lines need
 `--verbose`, so a benchmark is never slowed down by its own log; `--quiet` shows nothing.
+
+When the reader of the console's stream leaves (`rosetta serve -v | head -1`), whichever flow
+of control wrote (the main thread, a client's thread, greenlet or forked process) points the
+stream at /dev/null, so nothing more fails or prints a traceback, and the server is stopped by
+SIGINT: gracefully, with exit code 0, as every sub-command ends when its reader left.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from typing import TextIO
 
@@ -37,7 +44,21 @@ class Console:
         print(message, file=sys.stderr, flush=True)
 
     def _write(self, message: str) -> None:
-        print(message, file=self._stream or sys.stdout, flush=True)
+        stream = self._stream or sys.stdout
+        try:
+            print(message, file=stream, flush=True)
+        except BrokenPipeError:
+            reader_left(stream)
+
+
+def reader_left(stream: TextIO) -> None:
+    """`stream`'s reader went away: nothing more goes there, and this process gets SIGINT, so
+    it stops the way its model stops on Ctrl-C (a process that ignores SIGINT, such as a forked
+    model's child, goes on; its parent stops at its own next line)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    os.kill(os.getpid(), signal.SIGINT)
 
 
 def show_peer(addr: object) -> str:

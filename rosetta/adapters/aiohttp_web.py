@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import os
 from time import time as _now
+from typing import IO, Any
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger, AbstractStreamWriter
@@ -107,6 +108,18 @@ class _ChosenFile(web.FileResponse):
         headers = CIMultiDict(request.headers)
         headers.popall("Accept-Encoding", None)
         return await super().prepare(request.clone(headers=headers))
+
+    async def _sendfile(
+        self, request: web.BaseRequest, fobj: IO[Any], offset: int, count: int
+    ) -> AbstractStreamWriter:
+        # aiohttp sends what a file still holds and goes on with the connection: a file that
+        # shrank while being sent would leave the next answer read as the rest of this body.
+        # Both of its ways of sending leave the file's position after what went out; short of
+        # the promised length, the connection closes after these bytes instead.
+        writer = await super()._sendfile(request, fobj, offset, count)
+        if fobj.tell() != offset + count:
+            self.force_close()
+        return writer
 
 
 def _plan_response(plan: ResponsePlan) -> web.Response:
