@@ -51,6 +51,7 @@ MODEL = "modern.aiohttp_download"
 NETWORK_ERRORS = (aiohttp.ClientError, OSError, asyncio.TimeoutError)
 
 
+# Every download model's entry point, the registry's one signature: alike on purpose.
 def download(
     jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:

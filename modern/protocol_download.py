@@ -48,6 +48,7 @@ MODEL = "modern.protocol_download"
 NETWORK_ERRORS = (OSError, wire.SilentServer, TimeoutError)
 
 
+# Every download model's entry point, the registry's one signature: alike on purpose.
 def download(
     jobs: Sequence[Job], settings: Settings, report: Report, loop: str = "uvloop"
 ) -> list[Result]:

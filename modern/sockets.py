@@ -77,6 +77,7 @@ def http_client(site: StaticSite, tls: ssl.SSLContext | None = None) -> Handler:
         conn = HTTPConnection()
         deadline = ReadDeadline(limits, event_loop.time())
         while True:
+            # modern.streams' loop in the sockets idiom, alike on purpose (each reads alone).
             try:
                 async with asyncio.timeout_at(deadline.until):
                     data = await sockets.sock_recv(client, READ_SIZE)

@@ -70,6 +70,8 @@ def http_client(site: StaticSite) -> Handler:
         loop = asyncio.get_running_loop()
         deadline = ReadDeadline(limits, loop.time())
         peer = writer.get_extra_info("peername")
+        # Each model spells its own read loop (echo above, modern.sockets' in its idiom):
+        # alike on purpose, so that each listing reads alone.
         while True:
             try:
                 async with asyncio.timeout_at(deadline.until):

@@ -7,6 +7,7 @@ start or stop as it should fails the test with an AssertionError that says why.
 
 from __future__ import annotations
 
+import resource
 import signal
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -74,3 +75,19 @@ def stopped_cleanly(server: ServerProcess) -> Iterator[ServerProcess]:
         yield server
     finally:
         assert_clean_stop(server)
+
+
+@contextmanager
+def open_files_raised_to(wanted: int) -> Iterator[None]:
+    """This process's soft limit on open files at least `wanted` for the block (the servers we
+    start inherit it); a hard limit below it fails the test that needs it, with the remedy."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    assert hard == resource.RLIM_INFINITY or hard >= wanted, (
+        f"the hard limit on open files ({hard}) is below {wanted}: raise it (ulimit -Hn)"
+    )
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

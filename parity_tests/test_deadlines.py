@@ -103,12 +103,16 @@ def _slow_head(server: ServerProcess) -> tuple[float, bytes]:
         return closed - first, received + rest
 
 
+def _assert_cut_at_the_header_deadline(results: dict[str, tuple[float, bytes]]) -> None:
+    late = {label: round(took, 2) for label, (took, _) in results.items()}
+    assert all(HEADER - 0.1 <= took <= HEADER + SLACK for took in late.values()), late
+
+
 def test_slow_head_gets_408_and_close_at_the_deadline(
     http_servers: dict[str, ServerProcess],
 ) -> None:
     results = _everywhere(http_servers, _slow_head)
-    late = {label: round(took, 2) for label, (took, _) in results.items()}
-    assert all(HEADER - 0.1 <= took <= HEADER + SLACK for took in late.values()), late
+    _assert_cut_at_the_header_deadline(results)
     answers = {label: normalise_date(said) for label, (_, said) in results.items()}
     reference = answers["classic.blocking"]
     assert reference.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), reference
@@ -128,8 +132,7 @@ def test_a_client_that_never_sends_is_cut_at_the_header_deadline(
     http_servers: dict[str, ServerProcess],
 ) -> None:
     results = _everywhere(http_servers, _silent_client)
-    late = {label: round(took, 2) for label, (took, _) in results.items()}
-    assert all(HEADER - 0.1 <= took <= HEADER + SLACK for took in late.values()), late
+    _assert_cut_at_the_header_deadline(results)
     statuses = {label: said.split(b"\r\n", 1)[0] for label, (_, said) in results.items()}
     assert set(statuses.values()) == {b"HTTP/1.1 408 Request Timeout"}, statuses
 

@@ -23,7 +23,12 @@ from parity_tests.clients import (
     recv_exactly,
     wait_until,
 )
-from parity_tests.harness import ServerProcess, assert_clean_stop, start_server
+from parity_tests.harness import (
+    ServerProcess,
+    assert_clean_stop,
+    open_files_raised_to,
+    start_server,
+)
 from rosetta import registry
 
 FD_SETSIZE = 1024
@@ -39,18 +44,10 @@ WARNING_MARK = "select() cannot watch fd"
 def enough_descriptors() -> Iterator[None]:
     """Our own soft limit raised for the >1024 client sockets (the servers we start inherit
     it, and raise theirs to the hard limit themselves)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
     wanted = OUR_FD_LIMIT if hard == resource.RLIM_INFINITY else min(OUR_FD_LIMIT, hard)
-    assert wanted >= FD_SETSIZE + BEYOND + 200, (
-        f"the hard limit on open files ({hard}) is too low to cross FD_SETSIZE; "
-        "raise it (ulimit -Hn) to run this test"
-    )
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-    try:
+    with open_files_raised_to(max(wanted, FD_SETSIZE + BEYOND + 200)):
         yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def server_pid(server: ServerProcess) -> int:

@@ -17,7 +17,6 @@ The crowd runs with the deadlines off: it holds idle connections on purpose.
 from __future__ import annotations
 
 import os
-import resource
 import signal
 import socket
 import threading
@@ -31,7 +30,7 @@ import pytest
 from parity_tests.clients import HTTPReader, connect, raw_get
 from parity_tests.conftest import Impl, Site, implementations
 from parity_tests.crowd import Crowd, echo_ask, http_asks
-from parity_tests.harness import ServerProcess, assert_clean_stop
+from parity_tests.harness import ServerProcess, assert_clean_stop, open_files_raised_to
 from rosetta import registry
 
 CLIENTS = 1000
@@ -52,16 +51,8 @@ DESCRIPTORS = CLIENTS * 2 + 500  # both ends of each connection are in this proc
 
 @pytest.fixture(scope="module", autouse=True)
 def enough_descriptors() -> Iterator[None]:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    assert hard == resource.RLIM_INFINITY or hard >= DESCRIPTORS, (
-        f"the hard limit on open files ({hard}) is below {DESCRIPTORS}: raise it (ulimit -Hn)"
-    )
-    if soft != resource.RLIM_INFINITY and soft < DESCRIPTORS:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (DESCRIPTORS, hard))
-    try:
+    with open_files_raised_to(DESCRIPTORS):
         yield
-    finally:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def _crowd_impls(job: str) -> list[Impl]:
