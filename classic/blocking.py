@@ -38,8 +38,7 @@ def _serve(
         server_socket.bind(bind_address(host, port))
         server_socket.listen(5)
         ready(server_socket.getsockname())
-        # The course's accept loop; §2 and §3 repeat it on purpose, each listing whole.
-        while True:
+        while True:  # the course's accept loop: §2 and §3 repeat it, each listing whole
             console.event("waiting for a new client")
             accepted = accept_one(server_socket, console)
             if accepted is None:
