@@ -76,6 +76,7 @@ def test_a_forked_child_proves_every_hit_and_leaves_the_queue_to_its_parent(
     tree: tuple[Path, Path],
 ) -> None:
     root, outside = tree
+    # Starts from a remembered answer, as the known-files tests do, spelled out to read alone.
     site = StaticSite(root)
     assert ask(site, "/sub/page.txt").status == 200
     known = site._known
