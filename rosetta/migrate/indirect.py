@@ -38,9 +38,9 @@ def indirect_uses(uses: Uses) -> None:
     for node, function in uses.protocols:
         if isinstance(node, ast.withitem):
             if uses.kind_of(node.context_expr) == SEMAPHORE:
-                uses._record("semaphore", "with lock", node.context_expr, None, function)
-        elif uses.kind_of(node.iter) == QUEUE:  # type: ignore[attr-defined]
-            uses._record("queue", "for ... in queue", node.iter, None, function)  # type: ignore[attr-defined]
+                uses.record("semaphore", "with lock", node.context_expr, None, function)
+        elif uses.kind_of(node.iter) == QUEUE:
+            uses.record("queue", "for ... in queue", node.iter, None, function)
 
 
 def _string_target(uses: Uses, call: ast.Call, string: ast.Constant, function: str | None) -> None:
@@ -56,5 +56,5 @@ def _string_target(uses: Uses, call: ast.Call, string: ast.Constant, function: s
     name = string.value
     if not all(part.isidentifier() for part in name.split(".")):
         return
-    rule = uses._gevent_rule(name, name.split("."), None)
-    uses._record(rule, name, string, None, function)
+    rule = uses.gevent_rule(name, name.split("."), None)
+    uses.record(rule, name, string, None, function)

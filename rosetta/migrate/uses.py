@@ -131,7 +131,7 @@ class Uses(Bindings):
         if any(alias.name == "*" for alias in node.names) and node.module is not None:
             module = node.module
             if module.split(".")[0] in ("gevent", "greenlet") and not node.level:
-                self._record("other", f"{module}.*", node, None, self._current())
+                self.record("other", f"{module}.*", node, None, self._current())
 
     def visit_binder(self, node: ast.AST) -> None:
         super().visit_binder(node)
@@ -170,7 +170,7 @@ class Uses(Bindings):
                 self._method(node, function)
         indirect_uses(self)
 
-    def _record(
+    def record(
         self,
         rule: str,
         name: str,
@@ -235,7 +235,7 @@ class Uses(Bindings):
         for name in sorted(self.imported(node)):
             rule, category = self._rule_for(name, node, call)
             if rule is not None:
-                self._record(rule, name, node, call, function, category)
+                self.record(rule, name, node, call, function, category)
                 return True
         if self.aliases and isinstance(node, ast.Name) and call is not None:
             kind = self.name_kind(node) or ""
@@ -243,7 +243,7 @@ class Uses(Bindings):
                 name = kind[len(ALIAS_PREFIX) :]
                 rule, category = self._rule_for(name, node, call)
                 if rule is not None:
-                    self._record(rule, name, node, call, function, category)
+                    self.record(rule, name, node, call, function, category)
                     return True
         return False
 
@@ -253,9 +253,7 @@ class Uses(Bindings):
         if self.hub_objects and whole and not self._gets_hub(node) and self.is_hub(node.value):
             # `hub.loop.destroy()`, `watcher.start(cb)`: gevent's machinery, no asyncio twin.
             span = self.positions.attribute(node)
-            self._record(
-                "other", f"hub.{node.attr}", node, self._call_of(node), function, span=span
-            )
+            self.record("other", f"hub.{node.attr}", node, self._call_of(node), function, span=span)
             return
         if node.attr not in _METHOD_NAMES:
             return
@@ -284,7 +282,7 @@ class Uses(Bindings):
         # A session's requests cooperated only because sockets were patched.
         category = SOCKET if kind == SESSION else None
         span = self.positions.attribute(node)
-        self._record(rule, name, node, call, function, category, span=span)
+        self.record(rule, name, node, call, function, category, span=span)
 
     def _gets_hub(self, node: ast.expr) -> bool:
         while isinstance(node, ast.Attribute | ast.Call):
@@ -301,7 +299,7 @@ class Uses(Bindings):
         above = self.parents.get(node)
         if isinstance(above, ast.ClassDef) and self.kinds.get(above) == CLASS_PREFIX + GREENLET:
             span = self.positions.definition(node)
-            self._record("greenlet-run", f"{above.name}._run", node, None, function, span=span)
+            self.record("greenlet-run", f"{above.name}._run", node, None, function, span=span)
 
     def _variant(self, rule: str, method: str, call: ast.Call) -> str:
         """The rule a call's arguments make it: kill(exception), join(raise_error=True)."""
@@ -330,9 +328,9 @@ class Uses(Bindings):
         parts = name.split(".")
         if parts[0] not in ("gevent", "greenlet"):
             return None, None
-        return self._gevent_rule(name, parts, call), None
+        return self.gevent_rule(name, parts, call), None
 
-    def _gevent_rule(self, name: str, parts: list[str], call: ast.Call | None) -> str:
+    def gevent_rule(self, name: str, parts: list[str], call: ast.Call | None) -> str:
         if name in HUB_GETTERS and call is not None:
             above = self.parents.get(call)
             if isinstance(above, ast.Attribute) and above.attr == "threadpool":
