@@ -60,3 +60,14 @@ def iter_file_slice(body: FileSlice, chunk_size: int = 256 * 1024) -> Iterator[b
                 raise FileChanged(f"{body.path} shrank while being sent")
             remaining -= len(chunk)
             yield chunk
+
+
+@dataclass(frozen=True, slots=True)
+class ChosenFile:
+    """The file a request is answered with: `path` (the file asked for, or its precompressed
+    sibling), its stat, the media type of the file asked for, and the coding if a sibling."""
+
+    path: str
+    info: os.stat_result
+    media_type: bytes
+    encoding: str | None = None

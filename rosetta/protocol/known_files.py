@@ -22,11 +22,10 @@ import errno
 import os
 import stat
 from http import HTTPStatus
-from typing import TYPE_CHECKING
 
 from rosetta.protocol.encodings import SUFFIXES
 from rosetta.protocol.file_changes import Change, FileChanges, local_filesystem
-from rosetta.protocol.files import FileIdentity, FileSlice, file_identity
+from rosetta.protocol.files import ChosenFile, FileIdentity, FileSlice, file_identity
 from rosetta.protocol.http import Request
 from rosetta.protocol.response import (
     SERVER_LINE,
@@ -37,9 +36,6 @@ from rosetta.protocol.response import (
     render_fields,
     status_line,
 )
-
-if TYPE_CHECKING:
-    from rosetta.protocol.static import ChosenFile
 
 ENTRIES = 1024
 _OK = HTTPStatus.OK

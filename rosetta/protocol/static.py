@@ -25,7 +25,6 @@ from __future__ import annotations
 import os
 import stat
 import weakref
-from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import unquote_to_bytes
@@ -35,7 +34,7 @@ import httptools
 from rosetta.protocol import listing
 from rosetta.protocol.conditional import UNSATISFIABLE, not_modified, requested_range
 from rosetta.protocol.encodings import SUFFIXES, acceptable_encodings
-from rosetta.protocol.files import FileSlice, content_type, file_identity
+from rosetta.protocol.files import ChosenFile, FileSlice, content_type, file_identity
 from rosetta.protocol.http import Event, ProtocolError, Request
 from rosetta.protocol.known_files import KnownFiles
 from rosetta.protocol.response import Headers, ResponsePlan, error_page
@@ -54,17 +53,6 @@ _KEEP_ALIVE_ERRORS = frozenset(
         HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
     }
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ChosenFile:
-    """The file a request is answered with: `path` (the file asked for, or its precompressed
-    sibling), its stat, the media type of the file asked for, and the coding if a sibling."""
-
-    path: str
-    info: os.stat_result
-    media_type: bytes
-    encoding: str | None = None
 
 
 def site_for(root: str | os.PathLike[str] | StaticSite) -> StaticSite:
