@@ -199,3 +199,8 @@ def patch_sites(project: Project) -> list[tuple[Module, Patch]]:
         for module in sorted(project.modules.values(), key=lambda module: module.path)
         for patch in module.facts.patch_list()
     ]
+
+
+def scan_paths(paths: Iterable[Path], select: Collection[str] | None = None) -> Report:
+    """The findings of a whole program, in one process and without cache."""
+    return scan_project(list(paths), Options(select=select, jobs=1, cache=False))

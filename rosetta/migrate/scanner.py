@@ -313,10 +313,3 @@ def python_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
         else:
             yield path
-
-
-def scan_paths(paths: Iterable[Path], select: Collection[str] | None = None) -> Report:
-    """The findings of a whole program (see `project`), in one process and without cache."""
-    from rosetta.migrate.project import Options, scan_project
-
-    return scan_project(list(paths), Options(select=select, jobs=1, cache=False))

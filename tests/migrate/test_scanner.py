@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.migrate.project import scan_paths
 from rosetta.migrate.rules import RULES, RULES_BY_ID, UnknownRule, select_rules
-from rosetta.migrate.scanner import Unparsable, python_files, scan_paths, scan_source
+from rosetta.migrate.scanner import Unparsable, python_files, scan_source
 from tests.migrate.expectations import CORPUS, corpus_files, expected_findings
 
 
