@@ -83,9 +83,14 @@ def add_http_site_options(serve: argparse.ArgumentParser) -> None:
 def http_site(args: argparse.Namespace, root: Path) -> StaticSite:
     """The site `serve http` serves, with the features the command line turned on."""
     from rosetta.access_log import AccessLog, LoggingSite, pass_signal_to_children
+    from rosetta.file_changes import watcher_for
     from rosetta.protocol.static import StaticSite
 
-    features = {"listing": args.listing, "listing_hidden": args.listing_hidden}
+    features = {
+        "listing": args.listing,
+        "listing_hidden": args.listing_hidden,
+        "watcher_for": watcher_for,
+    }
     if args.access_log is None:
         if args.log_format is not None:
             raise UsageError("--log-format needs --access-log")

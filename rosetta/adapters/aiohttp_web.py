@@ -31,6 +31,7 @@ from multidict import CIMultiDict
 
 from rosetta.access_log import AccessLog
 from rosetta.adapters import document_root
+from rosetta.file_changes import watcher_for
 from rosetta.protocol.access_log import log_line
 from rosetta.protocol.http import (
     ALLOWED_METHODS,
@@ -63,7 +64,7 @@ def make_app(root: str | os.PathLike[str] | None = None) -> web.Application:
     Also the app factory for gunicorn; without an argument the root comes from $ROSETTA_ROOT,
     else the bundled site.
     """
-    return app_for(StaticSite(document_root(root)))
+    return app_for(StaticSite(document_root(root), watcher_for=watcher_for))
 
 
 def app_for(site: StaticSite) -> web.Application:

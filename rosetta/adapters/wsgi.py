@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from urllib.parse import quote
 
 from rosetta.adapters import document_root
+from rosetta.file_changes import watcher_for
 from rosetta.protocol.files import FileSlice, iter_file_slice
 from rosetta.protocol.http import (
     ALLOWED_METHODS,
@@ -44,7 +45,7 @@ StartResponse = Callable[[str, list[tuple[str, str]]], object]
 
 def make_app(root: str | os.PathLike[str] | None = None) -> Callable[..., Iterable[bytes]]:
     """A WSGI application serving `root` ($ROSETTA_ROOT, else the bundled site)."""
-    site = StaticSite(document_root(root))
+    site = StaticSite(document_root(root), watcher_for=watcher_for)
 
     def static_site(environ: dict[str, object], start_response: StartResponse) -> Iterable[bytes]:
         plan = site.respond(request_from_environ(environ))

@@ -7,13 +7,13 @@ time, only proves it still holds.
 
 Only targets that reach their file without any symlink are remembered, so proving that every
 directory on the way is still a real directory and the file still the same inode, unchanged
-(`file_identity`), proves what `os.path.realpath` proved the first time: the file is inside
-the root. Where the kernel notifies changes (`rosetta.protocol.file_changes`), that proof is
-made once, after watches are set on the root, every directory on the way and the file, and a
-hit only asks the kernel whether anything changed since (one `ioctl`); elsewhere every hit
-proves it again with one `lstat` per component, from the root directory itself (a descriptor
-opened once). Either way a swapped symlink, a replaced file or a new hard link fails the proof,
-and the answer is worked out again.
+(`file_identity`), proves what `os.path.realpath` proved the first time: the file is inside the
+root. Where the kernel notifies changes (`rosetta.file_changes`, which the server hands the
+site), that proof is made once, after watches are set on the root, every directory on the way
+and the file, and a hit only asks the kernel whether anything changed since (one `ioctl`);
+elsewhere every hit proves it again with one `lstat` per component, from the root directory
+itself (a descriptor opened once). Either way a swapped symlink, a replaced file or a new hard
+link fails the proof, and the answer is worked out again.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 
 from rosetta.protocol.encodings import SUFFIXES
-from rosetta.protocol.file_changes import Change, FileChanges, local_filesystem
 from rosetta.protocol.files import ChosenFile, FileIdentity, FileSlice, file_identity
 from rosetta.protocol.http import Request
 from rosetta.protocol.response import (
@@ -36,6 +37,13 @@ from rosetta.protocol.response import (
     render_fields,
     status_line,
 )
+
+if TYPE_CHECKING:
+    from rosetta.file_changes import Change, FileChanges
+
+# What a site is handed to learn of changes under its root: given the root's real path, the
+# watches' owner, or None (no notification: every hit is proved with lstat calls).
+WatcherFor = Callable[[str], "FileChanges | None"]
 
 ENTRIES = 1024
 _OK = HTTPStatus.OK
@@ -134,17 +142,21 @@ class KnownFiles:
         "_root_dev",
         "_root_fd",
         "_root_prefix",
+        "_watcher_for",
         "_watching",
     )
 
-    def __init__(self, root_prefix: str, root_fd: int) -> None:
+    def __init__(
+        self, root_prefix: str, root_fd: int, watcher_for: WatcherFor | None = None
+    ) -> None:
         self._root_prefix = root_prefix
+        self._watcher_for = watcher_for
         self._root_fd = root_fd
         self._by_target: dict[Key, KnownFile] = {}
         # The watches (made at the first answer remembered, so a process forked before has
         # its own), and which remembered answers each change forgets.
         self._changes: FileChanges | None = None
-        self._watching = True
+        self._watching = watcher_for is not None
         self._depends: dict[Change, set[Key]] = {}
         self._root_dev = os.fstat(root_fd).st_dev
 
@@ -218,8 +230,8 @@ class KnownFiles:
         if changes is not None and not changes.usable:
             return None  # forked from the process that reads these watches
         if changes is None and self._watching:
-            local = local_filesystem(self._root_prefix.rstrip(os.sep) or os.sep)
-            changes = self._changes = FileChanges.open() if local else None
+            root = self._root_prefix.rstrip(os.sep) or os.sep
+            changes = self._changes = self._watcher_for(root)  # type: ignore[misc]
             self._watching = changes is not None
         return changes
 

@@ -36,7 +36,7 @@ from rosetta.protocol.conditional import UNSATISFIABLE, not_modified, requested_
 from rosetta.protocol.encodings import SUFFIXES, acceptable_encodings
 from rosetta.protocol.files import ChosenFile, FileSlice, content_type, file_identity
 from rosetta.protocol.http import Event, ProtocolError, Request
-from rosetta.protocol.known_files import KnownFiles
+from rosetta.protocol.known_files import KnownFiles, WatcherFor
 from rosetta.protocol.response import Headers, ResponsePlan, error_page
 
 INLINE_LIMIT = 64 * 1024
@@ -64,7 +64,9 @@ class StaticSite:
     """A document root and everything needed to answer requests for it.
 
     `listing` answers a directory without `index.html` with its listing (else 404);
-    `listing_hidden` shows dot files in listings too.
+    `listing_hidden` shows dot files in listings too; `watcher_for` (the servers pass
+    `rosetta.file_changes.watcher_for`) lets remembered answers be proved by change notification
+    instead of an lstat per path component on every hit.
     """
 
     def __init__(
@@ -74,6 +76,7 @@ class StaticSite:
         inline_limit: int = INLINE_LIMIT,
         listing: bool = False,
         listing_hidden: bool = False,
+        watcher_for: WatcherFor | None = None,
     ) -> None:
         self.root = os.path.realpath(root)
         self._root_prefix = self.root.rstrip(os.sep) + os.sep
@@ -88,7 +91,7 @@ class StaticSite:
             self._known = None  # no root (yet): every answer takes the full path
         else:
             weakref.finalize(self, os.close, root_fd)
-            self._known = KnownFiles(self._root_prefix, root_fd)
+            self._known = KnownFiles(self._root_prefix, root_fd, watcher_for)
 
     # -- the one entry point -------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rosetta.protocol import StaticSite, file_changes
-from rosetta.protocol.file_changes import FileChanges, local_filesystem
+from rosetta import file_changes
+from rosetta.file_changes import FileChanges, local_filesystem, watcher_for
+from rosetta.protocol import StaticSite
 from tests.protocol.conftest import make_tree
 from tests.protocol.test_static_known_files import SECRET, ask
 
@@ -49,7 +50,7 @@ def swap_sub_for_outside(root: Path, outside: Path) -> None:
 
 def test_a_watched_answer_is_forgotten_on_a_change(tree: tuple[Path, Path]) -> None:
     root, outside = tree
-    site = StaticSite(root)
+    site = StaticSite(root, watcher_for=watcher_for)
     assert ask(site, "/sub/page.txt").body == b"inside page"
     known = site._known
     assert known is not None and known._changes is not None
@@ -62,8 +63,8 @@ def test_a_root_elsewhere_than_a_local_filesystem_is_proved_on_every_hit(
     tree: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, outside = tree
-    monkeypatch.setattr("rosetta.protocol.known_files.local_filesystem", lambda path: False)
-    site = StaticSite(root)
+    monkeypatch.setattr("rosetta.file_changes.local_filesystem", lambda path: False)
+    site = StaticSite(root, watcher_for=watcher_for)
     assert ask(site, "/sub/page.txt").body == b"inside page"
     known = site._known
     assert known is not None and known._changes is None
@@ -77,7 +78,7 @@ def test_a_forked_child_proves_every_hit_and_leaves_the_queue_to_its_parent(
 ) -> None:
     root, outside = tree
     # Starts from a remembered answer, as the known-files tests do, spelled out to read alone.
-    site = StaticSite(root)
+    site = StaticSite(root, watcher_for=watcher_for)
     assert ask(site, "/sub/page.txt").status == 200
     known = site._known
     assert known is not None and known._changes is not None

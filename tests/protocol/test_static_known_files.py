@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rosetta.file_changes import watcher_for
 from rosetta.protocol import FileSlice, ResponsePlan, StaticSite
-from rosetta.protocol.file_changes import FileChanges
 from rosetta.protocol.http import HTTPConnection
 from tests.protocol.conftest import make_tree
 
@@ -21,11 +21,19 @@ DATE = re.compile(rb"\r\nDate: [^\r]*\r\n")
 
 @pytest.fixture(autouse=True, params=["notified", "proved"])
 def revalidation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Every test twice: with the kernel's change notification, and without it (every hit
-    proved again with an lstat per component), as where inotify is missing or refused."""
-    if request.param == "proved":
-        monkeypatch.setattr(FileChanges, "open", classmethod(lambda cls: None))
+    """Every test twice: with the kernel's change notification, as the servers make their
+    sites, and without it (every hit proved again with an lstat per component), as where
+    inotify is missing or refused."""
+    _WATCHER_FOR[0] = watcher_for if request.param == "notified" else None
     return str(request.param)
+
+
+_WATCHER_FOR: list = [None]
+
+
+def site_of(root: Path) -> StaticSite:
+    """The site of `root`, made in the way the running test's revalidation asks."""
+    return StaticSite(root, watcher_for=_WATCHER_FOR[0])
 
 
 @pytest.fixture
@@ -92,10 +100,10 @@ def test_remembered_answers_are_byte_identical(
     tree: tuple[Path, Path], target: str, method: str, version: str, headers: tuple[str, ...]
 ) -> None:
     root, _ = tree
-    warm = StaticSite(root)
+    warm = site_of(root)
     ask(warm, target)  # a plain GET first, so the answer is remembered if it can be
     again = ask(warm, target, *headers, method=method, version=version)
-    fresh = ask(StaticSite(root), target, *headers, method=method, version=version)
+    fresh = ask(site_of(root), target, *headers, method=method, version=version)
     assert again.status == fresh.status
     assert again.keep_alive == fresh.keep_alive
     assert wire(again) == wire(fresh)
@@ -103,7 +111,7 @@ def test_remembered_answers_are_byte_identical(
 
 def test_a_directory_swapped_for_a_symlink_out_is_refused(tree: tuple[Path, Path]) -> None:
     root, outside = tree
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/sub/page.txt").body == b"inside page"
     os.rename(root / "sub", root / "old-sub")
     (root / "sub").symlink_to(outside, target_is_directory=True)
@@ -117,7 +125,7 @@ def test_a_hard_link_outside_does_not_keep_a_swapped_path_served(
 ) -> None:
     root, outside = tree
     # Each test starts from a remembered answer, spelled out so that the test reads alone.
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/sub/page.txt").status == 200
     (outside / "moved").mkdir()
     os.link(root / "sub" / "page.txt", outside / "moved" / "page.txt")
@@ -128,7 +136,7 @@ def test_a_hard_link_outside_does_not_keep_a_swapped_path_served(
 
 def test_a_file_replaced_by_a_symlink_out_is_refused(tree: tuple[Path, Path]) -> None:
     root, outside = tree
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/sub/page.txt").status == 200
     (root / "sub" / "page.txt").unlink()
     (root / "sub" / "page.txt").symlink_to(outside / "page.txt")
@@ -139,7 +147,7 @@ def test_a_file_replaced_by_a_symlink_out_is_refused(tree: tuple[Path, Path]) ->
 
 def test_a_retargeted_symlink_inside_is_followed_anew(tree: tuple[Path, Path]) -> None:
     root, outside = tree
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/alias.txt").body == b"inside page"
     (root / "alias.txt").unlink()
     (root / "alias.txt").symlink_to(outside / "page.txt")
@@ -151,7 +159,7 @@ def test_a_retargeted_symlink_inside_is_followed_anew(tree: tuple[Path, Path]) -
 
 def test_a_rewritten_file_is_served_new(tree: tuple[Path, Path]) -> None:
     root, _ = tree
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/sub/page.txt").body == b"inside page"
     replacement = root / "sub" / "page.new"
     replacement.write_bytes(b"a new and longer page")
@@ -163,7 +171,7 @@ def test_a_rewritten_file_is_served_new(tree: tuple[Path, Path]) -> None:
 
 def test_a_removed_file_is_404(tree: tuple[Path, Path]) -> None:
     root, _ = tree
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/big.bin").status == 200
     (root / "big.bin").unlink()
     assert ask(site, "/big.bin").status == 404
@@ -171,7 +179,7 @@ def test_a_removed_file_is_404(tree: tuple[Path, Path]) -> None:
 
 def test_a_root_that_appears_later_is_served_without_remembering(tmp_path: Path) -> None:
     root = tmp_path / "later"
-    site = StaticSite(root)
+    site = site_of(root)
     assert ask(site, "/a.txt").status == 404
     root.mkdir()
     (root / "a.txt").write_bytes(b"now here")

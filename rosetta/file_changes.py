@@ -2,8 +2,11 @@
 changes, so a remembered answer is proved still true without a system call per path component.
 
 Linux only (inotify, through `inotify_simple`); elsewhere, or when the kernel refuses another
-instance or watch, `FileChanges.open()` returns None and `rosetta.protocol.known_files` checks
-each answer with one `lstat` per component instead.
+instance or watch, `watcher_for(root)` returns None and `rosetta.protocol.known_files` checks
+each answer with one `lstat` per component instead. It lives outside `rosetta.protocol` (a
+kernel queue, a lock for threads sharing a site, a fork hook): the servers hand it to the
+site they make (`StaticSite(root, watcher_for=watcher_for)`); a site made without it proves
+every hit.
 
 Only on a local filesystem (`local_filesystem`): a network or FUSE filesystem changed by another
 host, or a virtual machine's host, tells this kernel nothing, so a root there is proved on
@@ -133,6 +136,12 @@ def local_filesystem(path: str, mountinfo: str = "/proc/self/mountinfo") -> bool
         if inside and len(point) >= len(best):
             best, kind = point, fields[fields.index("-", 6) + 1]
     return kind in LOCAL_FILESYSTEMS
+
+
+def watcher_for(root: str) -> FileChanges | None:
+    """The change notification for a document root (its real path), or None where the kernel
+    cannot be trusted to tell (not a local filesystem) or refuses another instance."""
+    return FileChanges.open() if local_filesystem(root) else None
 
 
 def _after_fork_in_child() -> None:
