@@ -44,37 +44,27 @@ from classic._replies import HTTP_RECV_SIZE, SendingClient, sending_echo, sendin
 from classic._timers import Timers
 from rosetta.console import Console, describe_gone, show_data, show_peer
 from rosetta.entry_points import Ready
+from rosetta.entry_points import entry_points as job_entry_points
 from rosetta.net import listening_socket
-from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
+from rosetta.protocol.deadlines import Limits
 from rosetta.protocol.echo import COURSE_RECV_SIZE
-from rosetta.protocol.static import site_for
 
-
-def serve_echo(
-    host: str, port: int, *, ready: Ready, console: Console, limits: Limits = DEFAULT_LIMITS
-) -> None:
-    _serve(
+# Each job is this one loop with its own clients (and read size), as `rosetta.entry_points`
+# makes every model's pair.
+serve_echo, serve_http = job_entry_points(
+    lambda host, port, ready, console, limits: _serve(
         host, port, ready, console, lambda peer=None: sending_echo(limits), COURSE_RECV_SIZE, limits
-    )
-
-
-# The registry's serve_http signature (as in rosetta.entry_points), spelled out on purpose:
-# the course's select server builds its own clients around it.
-def serve_http(
-    host: str,
-    port: int,
-    root: str | os.PathLike[str],
-    *,
-    ready: Ready,
-    console: Console,
-    limits: Limits = DEFAULT_LIMITS,
-) -> None:
-    site = site_for(root)
-
-    def new_client(peer: object = None) -> SendingClient:
-        return sending_http(site, limits, peer)
-
-    _serve(host, port, ready, console, new_client, HTTP_RECV_SIZE, limits)
+    ),
+    lambda host, port, site, ready, console, limits: _serve(
+        host,
+        port,
+        ready,
+        console,
+        lambda peer=None: sending_http(site, limits, peer),
+        HTTP_RECV_SIZE,
+        limits,
+    ),
+)
 
 
 # --8<-- [start:state]
