@@ -1,16 +1,16 @@
 """The `Report` of the command line: a progress bar on a terminal, plain lines otherwise.
 
 rich is imported only when the bar is shown (a terminal, no `--json`), so a run whose output
-goes to a pipe or a file never pays for it. There, the plain lines are written in batches: a
-line is out within FLUSH_SECONDS of its URL's end (a timer sees to it when no other line
-comes), and every line is out before the summary; a write a line would cost a system call and
-a wake-up of the reader for each file.
+goes to a pipe or a file never pays for it. There, the plain lines are written in batches by
+one flusher thread, started with the first line and woken every FLUSH_SECONDS: a line is out
+within FLUSH_SECONDS of its URL's end, and every line is out before the summary. A write a
+line would cost a system call and a wake-up of the reader for each file; a timer a batch, a
+thread started (and waited for) several times a second.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any, TextIO
 
 from rosetta.download.report import course_get_line, course_received_line, human_bytes
@@ -37,9 +37,9 @@ class Reporter:
         self._bytes = 0
         self._failed = 0
         self._pending: list[str] = []  # plain lines not yet written
-        self._written = time.monotonic()  # when they last were
-        self._timer: threading.Timer | None = None
-        self._late_error: OSError | None = None  # the timer's write failed: raised here
+        self._flusher: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._late_error: OSError | None = None  # the flusher's write failed: raised here
         if not as_json and stream.isatty():
             from rich.console import Console as RichConsole
             from rich.progress import (
@@ -69,10 +69,10 @@ class Reporter:
     def __exit__(self, *exc_info: object) -> None:
         if self._progress is not None:
             self._progress.stop()
+        self._stop.set()
+        if self._flusher is not None:
+            self._flusher.join()
         with self._lock:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
             self._write_pending()
 
     def started(self, job: Job) -> None:
@@ -121,28 +121,24 @@ class Reporter:
             return
         with self._lock:
             self._pending.append(text)
-            if time.monotonic() - self._written >= FLUSH_SECONDS:
-                self._write_pending()
-            elif self._timer is None:
-                self._timer = threading.Timer(FLUSH_SECONDS, self._write_late)
-                self._timer.daemon = True
-                self._timer.start()
+            if self._flusher is None and not self._stop.is_set():
+                self._flusher = threading.Thread(target=self._flush_often, daemon=True)
+                self._flusher.start()
 
     def _write_pending(self) -> None:
         """(Under the lock.) Every pending line, in one write."""
         error, self._late_error = self._late_error, None
         if error is not None:
             raise error
-        self._written = time.monotonic()
         if self._pending:
             text, self._pending = "\n".join(self._pending) + "\n", []
             self.stream.write(text)
             self.stream.flush()
 
-    def _write_late(self) -> None:
-        with self._lock:
-            self._timer = None
-            try:
-                self._write_pending()
-            except OSError as error:  # a reader gone: the run's own thread says so
-                self._late_error = error
+    def _flush_often(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            with self._lock:
+                try:
+                    self._write_pending()
+                except OSError as error:  # a reader gone: the run's own thread says so
+                    self._late_error = error
