@@ -32,6 +32,7 @@ from typing import Protocol
 from modern._workers import listening_socket, prefork
 from rosetta import entry_points as job
 from rosetta.entry_points import Ready, ServeEcho, ServeHttp
+from rosetta.file_changes import answering_on
 from rosetta.protocol.deadlines import DEFAULT_LIMITS, Limits
 from rosetta.protocol.static import StaticSite
 
@@ -222,7 +223,7 @@ def serve(
     connections = Connections(limits, tls)
 
     async def main(stopping: asyncio.Event) -> None:
-        with listening_socket(host, port) as sock:
+        with answering_on(asyncio.get_running_loop()), listening_socket(host, port) as sock:
             async with accepting(sock, connections):
                 ready(sock.getsockname())
                 await stopping.wait()

@@ -88,3 +88,54 @@ def test_a_forked_child_proves_every_hit_and_leaves_the_queue_to_its_parent(
     swap_sub_for_outside(root, outside)
     assert ask(site, "/sub/page.txt").status == 404
     assert changes.changed()  # the event is still queued: the child never read it
+
+
+def watching(folder: Path) -> FileChanges:
+    changes = FileChanges.open()
+    assert changes is not None
+    changes.watch(str(folder))
+    return changes
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_on_an_answering_loop_the_kernel_is_asked_once_per_turn(
+    tmp_path: Path, loop_name: str
+) -> None:
+    import asyncio
+
+    import uvloop
+
+    async def turns() -> list[bool]:
+        with file_changes.answering_on(asyncio.get_running_loop()):
+            changes = watching(tmp_path)
+        seen = [changes.changed()]
+        (tmp_path / "new.txt").write_bytes(b"x")  # queued now, within the same turn
+        seen.append(changes.changed())
+        await asyncio.sleep(0)  # the next turn asks again
+        seen.append(changes.changed())
+        return seen
+
+    new_loop = uvloop.new_event_loop if loop_name == "uvloop" else asyncio.new_event_loop
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        assert runner.run(turns()) == [False, False, True]
+
+
+def test_without_an_answering_loop_every_answer_asks(tmp_path: Path) -> None:
+    changes = watching(tmp_path)
+    assert not changes.changed()
+    (tmp_path / "new.txt").write_bytes(b"x")
+    assert changes.changed()
+
+
+def test_a_watcher_that_outlives_its_loop_asks_every_time(tmp_path: Path) -> None:
+    import asyncio
+
+    async def made_on_the_loop() -> FileChanges:
+        with file_changes.answering_on(asyncio.get_running_loop()):
+            return watching(tmp_path)
+
+    changes = asyncio.run(made_on_the_loop())  # closed when run returns
+    assert not changes.changed()
+    (tmp_path / "new.txt").write_bytes(b"x")
+    assert changes.changed()
+    assert changes.changed()  # still queued, still told
