@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from rosetta import registry  # noqa: E402
-from rosetta.bench.download import curl_argv  # noqa: E402
+from rosetta.bench.download import STARTUP_PROBE, curl_argv  # noqa: E402
 
 NGINX_CONFIG = """\
 daemon off;
@@ -187,7 +187,6 @@ async def main(urls, out, jobs):
 urls = open(sys.argv[1]).read().split()
 uvloop.run(main(urls, sys.argv[2], int(sys.argv[3])))
 """
-STARTUP_PROBE = "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser()"
 SUMMARY_TIME = re.compile(rb"files downloaded, .* in ([0-9.]+) s")
 
 

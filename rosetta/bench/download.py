@@ -34,7 +34,9 @@ TOOLS = {"curl": "curl --parallel", "aria2c": "aria2c"}
 BARE = "bare-aiohttp"
 # The floor under any Python downloader: the interpreter, the CLI and aiohttp imported.
 STARTUP = "start-up"
-STARTUP_PROBE = "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser()"
+STARTUP_PROBE = (
+    "import rosetta.cli, modern.aiohttp_download; rosetta.cli.build_parser(['download'])"
+)
 SUMMARY_TIME = re.compile(r"files downloaded, .* in ([0-9.]+) s")
 
 
