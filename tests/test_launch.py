@@ -42,11 +42,16 @@ def test_the_address_comes_from_the_listening_line(sockname: tuple, host: str, u
     try:
         assert server.address == (host, sockname[1])
         assert server.url("/x") == url
+        # A chatty server never blocks on a pipe: all 800 KB of its chatter arrive while it
+        # runs (waited for, so that the stop below cannot cut the print short).
+        deadline = time.monotonic() + 10
+        while server.stdout().count("chatter") < 100000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.stdout().count("chatter") == 100000
         assert server.alive()
     finally:
         assert server.stop() == 7  # its own exit status, passed on
     assert server.stop() == 7  # stopping twice changes nothing
-    assert "chatter" in server.stdout()  # a chatty server never blocks on a pipe
 
 
 def test_a_command_that_exits_before_listening_says_what_it_printed() -> None:
