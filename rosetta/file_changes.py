@@ -85,7 +85,6 @@ class FileChanges:
         "_fd",
         "_inotify",
         "_lock",
-        "_next_turn",
         "_pending",
         "_reading",
         "_turns",
@@ -103,7 +102,6 @@ class FileChanges:
         # Made on an event loop's thread inside `answering_on`: asked once per turn of it.
         self._turns: AbstractEventLoop | None = getattr(_answering, "loop", None)
         self._asked = False  # in this turn
-        self._next_turn = self._turn_over
         self.usable = True
         weakref.finalize(self, inotify.close)
         _live.add(self)
@@ -132,7 +130,7 @@ class FileChanges:
         fcntl.ioctl(self._fd, termios.FIONREAD, self._pending, True)
         if self._turns is not None:
             try:
-                self._turns.call_soon(self._next_turn)
+                self._turns.call_soon(self._turn_over)
                 self._asked = True
             except RuntimeError:  # the loop is closed: this site outlived its server
                 self._turns = None

@@ -4,10 +4,12 @@ watched."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from rosetta import file_changes
 from rosetta.file_changes import FileChanges, local_filesystem, watcher_for
@@ -101,10 +103,6 @@ def watching(folder: Path) -> FileChanges:
 def test_on_an_answering_loop_the_kernel_is_asked_once_per_turn(
     tmp_path: Path, loop_name: str
 ) -> None:
-    import asyncio
-
-    import uvloop
-
     async def turns() -> list[bool]:
         with file_changes.answering_on(asyncio.get_running_loop()):
             changes = watching(tmp_path)
@@ -128,8 +126,6 @@ def test_without_an_answering_loop_every_answer_asks(tmp_path: Path) -> None:
 
 
 def test_a_watcher_that_outlives_its_loop_asks_every_time(tmp_path: Path) -> None:
-    import asyncio
-
     async def made_on_the_loop() -> FileChanges:
         with file_changes.answering_on(asyncio.get_running_loop()):
             return watching(tmp_path)
