@@ -23,7 +23,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from rosetta import registry
 from rosetta.usage import OneLineParser, UsageError, fail
@@ -31,8 +31,7 @@ from rosetta.usage import OneLineParser, UsageError, fail
 __all__ = ["build_parser", "main", "markdown_model_table", "module_main"]
 
 
-@dataclass(frozen=True)
-class FeatureCommand:
+class FeatureCommand(NamedTuple):
     """A sub-command that lives beside its feature, in `module`; `help` is its line in
     `rosetta --help`. The module exposes `register(subparsers)`, which adds the parser with
     `set_defaults(handler=...)`; the handler takes the parsed arguments, returns the exit code."""

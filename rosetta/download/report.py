@@ -8,8 +8,7 @@ one the command line passes). `Summary` turns the results into the closing lines
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rosetta.protocol.download import Job, Kind, Outcome, Result
 
@@ -44,8 +43,7 @@ def human_bytes(count: float) -> str:
     raise AssertionError("unreachable")
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """What the run did: files in place (of which resumed and skipped by --continue),
     failures with their reasons (input order), bytes received by this run, time. URLs that
     Ctrl-C stopped are counted as cancelled, not listed one by one."""

@@ -11,7 +11,6 @@ standard input, and passes its exit code on.
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import signal
 import sys
@@ -58,7 +57,7 @@ def download(model_name: str, module: ModuleType, urls: Sequence[str], settings:
             write_checksums(settings.write_checksums, [(r.sha256, r.name) for r in results if r.ok])
         except LocalError as error:
             print(error, file=sys.stderr, flush=True)
-            summary = dataclasses.replace(summary, unwritten=str(error))
+            summary = summary._replace(unwritten=str(error))
     if settings.as_json:
         import json
 
@@ -80,8 +79,7 @@ def prepared_jobs(urls: Sequence[str], settings: Settings) -> list[Job]:
         return jobs  # nothing to add to what the plan says (the usual run)
     hash_complete = bool(expected) or settings.write_checksums is not None
     return [
-        dataclasses.replace(
-            job,
+        job._replace(
             sha256=expected.get(job.name, ""),
             on_disk=on_disk(settings.output, job, hash_complete=hash_complete)
             if settings.resume

@@ -21,9 +21,10 @@ that are not the model's own are worded here, so that every model says them the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 from rosetta.protocol import download_headers as header
@@ -73,8 +74,7 @@ class Outcome(StrEnum):
 RETRIED_KINDS = frozenset({Kind.CONNECTION, Kind.TIMEOUT, Kind.INCOMPLETE, Kind.SERVER_ERROR})
 
 
-@dataclass(frozen=True)
-class Failure:
+class Failure(NamedTuple):
     """What went wrong (`kind`) and, in a model's or this module's words, how (`detail`)."""
 
     kind: Kind
@@ -106,8 +106,7 @@ INTERRUPTED = "interrupted"
 NOT_STARTED = "not started"
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(NamedTuple):
     """Which failures are tried again, and how long to wait before each new attempt.
 
     Connection errors, timeouts, cut bodies and 5xx are retried, up to `retries` more
@@ -131,9 +130,10 @@ class RetryPolicy:
 
 
 # What a model does next, as `Fetch` decides it: small records alike on purpose (a driver
-# tells them apart by their type), each with the one or two values that step needs.
-@dataclass(frozen=True)
-class ReadBody:
+# tells them apart by their type), each with the one or two values that step needs. Named
+# tuples, made for every URL and cheap to define and build; the two without values are
+# dataclasses, as an empty tuple would be false and equal to the other.
+class ReadBody(NamedTuple):
     """Save the body; `expected` is its Content-Length (None: read to the end). `offset`: the
     bytes of NAME.part kept before it (a resume; 0: a new part). `validator`: to record
     beside the part, and `keep_part`: leave it for the next run if this one stops (both with
@@ -156,23 +156,20 @@ class NotModified:
     """Final: the server says the complete file is unchanged (recorded as skipped)."""
 
 
-@dataclass(frozen=True)
-class FollowRedirect:
+class FollowRedirect(NamedTuple):
     """Request `url` next, in the same attempt (the redirect is counted)."""
 
     url: str
 
 
-@dataclass(frozen=True)
-class RetryAfter:
+class RetryAfter(NamedTuple):
     """Wait `seconds`, then a new attempt from the given URL; `failure` is why."""
 
     seconds: float
     failure: Failure
 
 
-@dataclass(frozen=True)
-class GiveUp:
+class GiveUp(NamedTuple):
     """Final: the URL's result is recorded as failed."""
 
     failure: Failure
@@ -181,8 +178,7 @@ class GiveUp:
 Step = ReadBody | FollowRedirect | RetryAfter | GiveUp | StartAgain | NotModified
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     """One URL's outcome, the same record in every model and in `--json`."""
 
     url: str
@@ -204,7 +200,7 @@ class Result:
         return f"{kind}: {self.detail}" if self.detail else kind
 
     def as_json(self) -> dict[str, object]:
-        return {**asdict(self), "kind": str(self.kind or "")}
+        return {**self._asdict(), "kind": str(self.kind or "")}
 
 
 class Fetch:
@@ -261,7 +257,7 @@ class Fetch:
         if status in REDIRECT_STATUSES:
             return self._redirect(location)
         if status == 304 and "If-Modified-Since" in self.request_headers():
-            self.result = replace(skipped_result(self.job), attempts=self.attempts)
+            self.result = skipped_result(self.job)._replace(attempts=self.attempts)
             return NotModified()
         asked_range = self.part_size > 0
         if asked_range and status in (206, 416):

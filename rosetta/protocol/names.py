@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 SCHEMES = ("http", "https")
@@ -141,8 +141,7 @@ def _shorten(name: str) -> str:
     return f"{short}.{extension}" if extension else short
 
 
-@dataclass(frozen=True)
-class OnDisk:
+class OnDisk(NamedTuple):
     """What `--continue` found under a job's names before the run began (the run looked;
     nothing here touches a file): a complete file, or a part and the validator beside it."""
 
@@ -154,8 +153,7 @@ class OnDisk:
     validator: str = ""
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(NamedTuple):
     """One URL and the file name it is saved under (unique within the run); with
     `--continue`, what was on disk (`on_disk`, not None) and whether to ask the server if a
     complete file changed (`check_remote`); `sha256`: the checksum the file must have."""

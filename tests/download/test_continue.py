@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -34,14 +33,14 @@ ETAG = '"v1"'
 
 def resuming(part_size: int = 400, validator: str = ETAG) -> Fetch:
     return Fetch(
-        replace(JOB, on_disk=OnDisk(part_size=part_size, validator=validator)), RetryPolicy()
+        JOB._replace(on_disk=OnDisk(part_size=part_size, validator=validator)), RetryPolicy()
     )
 
 
 def test_a_complete_file_is_skipped_without_a_request_only_under_continue() -> None:
     complete = OnDisk(complete=True, size=10, sha256="ab")
     assert skipped(JOB) is None
-    result = skipped(replace(JOB, on_disk=complete))
+    result = skipped(JOB._replace(on_disk=complete))
     assert result is not None and result.ok
     assert (result.outcome, result.bytes, result.resumed_from, result.attempts) == (
         "skipped",
@@ -49,13 +48,13 @@ def test_a_complete_file_is_skipped_without_a_request_only_under_continue() -> N
         10,
         0,
     )
-    assert skipped(replace(JOB, on_disk=complete, check_remote=True)) is None
-    assert skipped(replace(JOB, on_disk=complete, sha256="cd")) is None  # fetched again
+    assert skipped(JOB._replace(on_disk=complete, check_remote=True)) is None
+    assert skipped(JOB._replace(on_disk=complete, sha256="cd")) is None  # fetched again
 
 
 def test_check_remote_asks_if_modified_since_and_skips_on_304() -> None:
     disk = OnDisk(complete=True, size=10, modified="Tue, 01 Dec 2026 12:00:00 GMT")
-    fetch = Fetch(replace(JOB, on_disk=disk, check_remote=True), RetryPolicy())
+    fetch = Fetch(JOB._replace(on_disk=disk, check_remote=True), RetryPolicy())
     assert fetch.request_headers() == {"If-Modified-Since": disk.modified}
     assert fetch.on_response(304, None, None) == NotModified()
     assert fetch.result is not None and fetch.result.ok and fetch.result.outcome == "skipped"
@@ -96,7 +95,7 @@ def test_a_range_that_is_not_the_rest_of_the_part_starts_again(
 
 def test_a_part_without_a_validator_and_a_weak_etag_are_not_resumed() -> None:
     assert resuming(validator="").request_headers() == {}
-    fetch = Fetch(replace(JOB, on_disk=OnDisk()), RetryPolicy())
+    fetch = Fetch(JOB._replace(on_disk=OnDisk()), RetryPolicy())
     step = fetch.on_response(
         200, None, "5", etag='W/"weak"', last_modified="Tue, 01 Dec 2026 12:00:00 GMT"
     )
@@ -105,7 +104,7 @@ def test_a_part_without_a_validator_and_a_weak_etag_are_not_resumed() -> None:
 
 
 def test_a_cut_body_under_continue_is_resumed_by_the_retry() -> None:
-    fetch = Fetch(replace(JOB, on_disk=OnDisk()), RetryPolicy())
+    fetch = Fetch(JOB._replace(on_disk=OnDisk()), RetryPolicy())
     fetch.on_response(200, None, "1000", etag=ETAG)
     fetch.body_failure(250, Kind.CONNECTION, "reset")
     assert fetch.request_headers() == {"Range": "bytes=250-", "If-Range": ETAG}
@@ -116,12 +115,12 @@ def test_a_206_never_asked_for_is_refused() -> None:
 
 
 def test_a_checksum_mismatch_is_final_and_the_part_is_not_kept() -> None:
-    fetch = Fetch(replace(JOB, sha256="aa", on_disk=OnDisk()), RetryPolicy(retries=3))
+    fetch = Fetch(JOB._replace(sha256="aa", on_disk=OnDisk()), RetryPolicy(retries=3))
     fetch.on_response(200, None, "4", etag=ETAG)
     step = fetch.on_body_end(4, "bb")
     assert isinstance(step, GiveUp) and step.failure.kind == Kind.CHECKSUM
     assert not fetch.keeps_part
-    match = Fetch(replace(JOB, sha256="aa"), RetryPolicy())
+    match = Fetch(JOB._replace(sha256="aa"), RetryPolicy())
     match.on_response(200, None, "4")
     assert match.on_body_end(4, "aa") is None
 
