@@ -134,7 +134,7 @@ class Connection(asyncio.BufferedProtocol):
             self._raw(data)
             return
         if self._in_head:  # the parser reads the head; the body may then bypass it
-            end = _head_end(self._head_tail, data)
+            end = _head_end(self._head_tail, self.buffer.obj, nbytes)
             if end < 0:
                 self._head_tail = (self._head_tail + bytes(data[-3:]))[-3:]
             else:
@@ -247,12 +247,17 @@ class Connection(asyncio.BufferedProtocol):
         return self._started
 
 
-def _head_end(tail: bytes, data: memoryview) -> int:
-    """Where in `data` the head's blank line ends, `tail` being the bytes of the head just
-    before it; -1 if not within HEAD_SEARCH bytes (a longer head: the parser reads it all)."""
-    window = tail + bytes(data[:HEAD_SEARCH])
-    found = window.find(b"\r\n\r\n")
-    return -1 if found < 0 else found + 4 - len(tail)
+def _head_end(tail: bytes, read: bytearray, nbytes: int) -> int:
+    """Where in the read (the first `nbytes` of `read`) the head's blank line ends, `tail` being
+    the bytes of the head just before it; -1 if not within HEAD_SEARCH bytes (a longer head:
+    the parser reads it all). Searched in place: a copy of the read would cost more than the
+    search, for a small file's whole answer."""
+    if tail:  # a blank line begun in the read before ends in this read's first 3 bytes
+        found = (tail + read[: min(3, nbytes)]).find(b"\r\n\r\n")
+        if found >= 0:
+            return found + 4 - len(tail)
+    found = read.find(b"\r\n\r\n", 0, min(nbytes, HEAD_SEARCH))
+    return -1 if found < 0 else found + 4
 
 
 def address_of(url: str) -> tuple[Address, str]:
