@@ -301,9 +301,26 @@ class Pool:
         self.slots: dict[Address, asyncio.Semaphore] = {}
         self._tls: ssl.SSLContext | None = None
         self._heads: dict[Address, bytes] = {}  # " HTTP/1.1", Host and the rest, per address
+        self._origins: dict[str, Address] = {}  # the URL's text before its path: its address
         # One read buffer for every connection: a read is parsed and written out (or
         # copied, for a body that came before its sink) before the loop makes the next.
         self.buffer = memoryview(bytearray(READ_SIZE))
+
+    def address_of(self, url: str) -> tuple[Address, str]:
+        """`address_of(url)`, the address kept per origin (the URL's text before its path): a
+        URL of an origin seen before is cut in two at its path instead of parsed again. Kept
+        only where the parse gave the rest of the URL as the target, which it then does for
+        every URL of that origin without a fragment or an empty query."""
+        path_at = url.find("/", url.find("://") + 3)
+        if path_at < 0 or "#" in url or url.endswith("?") or not url.isprintable():
+            return address_of(url)
+        origin, rest = url[:path_at], url[path_at:]
+        if (address := self._origins.get(origin)) is not None:
+            return address, rest
+        address, target = address_of(url)
+        if target == rest:
+            self._origins[origin] = address
+        return address, target
 
     def request_head(self, address: Address, target: str, extra: Mapping[str, str]) -> bytes:
         """`request_head` with REQUEST_HEADERS and `extra`; without extra headers (the usual

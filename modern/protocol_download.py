@@ -93,7 +93,7 @@ async def worker(
 async def attempt(
     pool: wire.Pool, fetch: Fetch, settings: Settings, report: Report, rate: RateLimit | None
 ) -> Step | None:
-    address, target = wire.address_of(fetch.url)
+    address, target = pool.address_of(fetch.url)
     head = pool.request_head(address, target, fetch.request_headers())
     async with pool.slot(address):
         connection: wire.Connection | None = None

@@ -146,3 +146,27 @@ def test_the_pool_s_kept_request_lines_are_the_request_head() -> None:
             )
         ranged = pool.request_head(address, target, {"Range": "bytes=5-"})
         assert ranged.endswith(b"Accept-Encoding: identity\r\nRange: bytes=5-\r\n\r\n")
+
+
+def test_the_pool_s_kept_origins_give_what_parsing_gives() -> None:
+    pool = wire.Pool(1.0, 4, 4)
+    urls = [
+        "http://h.test/a",
+        "http://h.test/b/c?d=1",
+        "http://h.test/e?",  # an empty query is dropped by the parse
+        "http://h.test/f#frag",
+        "http://h.test/g?x=/y#z",
+        "http://h.test/é.txt",
+        "http://h.test/tab\there",
+        "HTTP://H.TEST:80/h",
+        "http://h.test?q=/a",  # a query right after the host: its slash is not the path's
+        "http://h.test?q=/b",
+        "http://user@h.test:8080/i",
+        "http://user@h.test:8080/j?k",
+        "https://[::1]:8443/l",
+        "https://[::1]:8443/",
+        "http://h.test",
+    ]
+    for _ in range(2):  # the origins learnt, then kept
+        for url in urls:
+            assert pool.address_of(url) == wire.address_of(url), url
