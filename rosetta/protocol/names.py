@@ -61,7 +61,7 @@ def split_url(url: str) -> tuple[str, str, int | None, str, str] | None:
     info, no `[...]` host, no `%` in the host, a port of digits up to 65535), lower-cased as
     `urlsplit` does; None for any other URL, which `urlsplit` then reads. The same answers as
     `urlsplit` for the URLs it takes, in a few string operations instead of a few dozen
-    calls: every URL of a run passes here three times (checked, named, connected to)."""
+    calls: every URL of a run passes here when it is checked."""
     scheme, sep, rest = url.partition("://")
     if not sep or not url.isascii():
         return None
@@ -113,10 +113,8 @@ def name_from_url(url: str) -> str:
     (including bidirectional overrides) become `_`; leading dots and spaces are dropped, so
     the name is never hidden, `.` or `..`; an empty result falls back to `index.html`.
     """
-    simple = split_url(url)
-    path = simple[3] if simple is not None else urlsplit(url).path
-    segment = path.rsplit("/", 1)[-1]
-    decoded = unquote(segment, errors="replace")
+    segment = _last_segment(url)
+    decoded = unquote(segment, errors="replace") if "%" in segment else segment
     if decoded.isascii() and decoded.isprintable():  # the usual case: no Cc, Cf, Zl or Zp
         cleaned = decoded.replace("/", "_").replace("\\", "_")
     else:
@@ -128,6 +126,24 @@ def name_from_url(url: str) -> str:
     if not cleaned:
         return FALLBACK_NAME
     return _shorten(cleaned)
+
+
+def _last_segment(url: str) -> str:
+    """The last segment of the URL's path, as `urlsplit` reads it. The usual URL (a scheme, a
+    path, no query, no fragment, nothing a parser strips) ends with its path, and the last
+    slash of the URL is the path's: one search from the end."""
+    after_scheme = url.find("://") + 3
+    if (
+        after_scheme > 2
+        and url.find("/", after_scheme) > 0
+        and "?" not in url
+        and "#" not in url
+        and url.isprintable()
+    ):
+        return url[url.rfind("/") + 1 :]
+    simple = split_url(url)
+    path = simple[3] if simple is not None else urlsplit(url).path
+    return path.rsplit("/", 1)[-1]
 
 
 def _shorten(name: str) -> str:

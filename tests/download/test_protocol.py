@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from rosetta.download.settings import read_url_list
@@ -81,6 +81,29 @@ def test_the_quick_url_split_agrees_with_urlsplit(scheme: str, authority: str, t
         return  # left to urlsplit itself
     parts = urlsplit(url)
     assert quick == (parts.scheme, parts.hostname or "", parts.port, parts.path, parts.query)
+
+
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "Https"]),
+    authority=st.text(alphabet="aZ09.-_%:/?#@[]é", max_size=12),
+    tail=st.text(alphabet="aZ09.-_%:/?#@ \t\x7fé", max_size=12),
+)
+@example(scheme="http", authority="h", tail="/a?b/c")
+@example(scheme="http", authority="h", tail="?q/x")
+@example(scheme="http", authority="h", tail="/a#b/c")
+@example(scheme="http", authority="h#f", tail="/x")
+@example(scheme="http", authority="h", tail="")
+@example(scheme="http", authority="h", tail="/caf\u00e9/x y")
+def test_the_last_path_segment_is_the_one_urlsplit_reads(
+    scheme: str, authority: str, tail: str
+) -> None:
+    from urllib.parse import urlsplit
+
+    try:
+        url = names.check_url(f"{scheme}://{authority}{tail}")
+    except BadURL:
+        return  # never named
+    assert names._last_segment(url) == urlsplit(url).path.rsplit("/", 1)[-1], url
 
 
 def test_the_quick_url_split_leaves_the_unusual_to_urlsplit() -> None:
