@@ -11,8 +11,8 @@ import importlib
 import importlib.util
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType, ModuleType
+from typing import NamedTuple
 
 JOBS = ("echo", "http", "download", "demo")
 
@@ -34,8 +34,10 @@ class ModelUnavailable(RuntimeError):
     """The model is registered, but what it needs is not installed."""
 
 
-@dataclass(frozen=True)
-class Model:
+class Model(NamedTuple):
+    """One registered model (a named tuple: the registry makes a score of them at every
+    start, and a tuple class costs a fraction of a dataclass to define)."""
+
     name: str
     module: str
     jobs: frozenset[str]
@@ -44,7 +46,7 @@ class Model:
     counterparts: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     # Model-specific choices, each with its allowed values; the first value is the default.
-    options: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    options: Mapping[str, tuple[str, ...]] = _NO_OPTIONS
     # Documented limit of the course's §1 server: the next client waits in the backlog.
     one_client_at_a_time: bool = False
     # Serves HTTPS with `--certfile` (rosetta.tls); the others refuse it with exit code 2.

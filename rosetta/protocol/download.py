@@ -21,7 +21,6 @@ that are not the model's own are worded here, so that every model says them the 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
 from http import HTTPStatus
 from typing import NamedTuple
@@ -132,7 +131,7 @@ class RetryPolicy(NamedTuple):
 # What a model does next, as `Fetch` decides it: small records alike on purpose (a driver
 # tells them apart by their type), each with the one or two values that step needs. Named
 # tuples, made for every URL and cheap to define and build; the two without values are
-# dataclasses, as an empty tuple would be false and equal to the other.
+# markers, as an empty tuple would be false and equal to the other.
 class ReadBody(NamedTuple):
     """Save the body; `expected` is its Content-Length (None: read to the end). `offset`: the
     bytes of NAME.part kept before it (a resume; 0: a new part). `validator`: to record
@@ -146,13 +145,23 @@ class ReadBody(NamedTuple):
     modified: float | None = None
 
 
-@dataclass(frozen=True)
-class StartAgain:
+class _Marker:
+    """A step without values: every instance of one kind equals every other."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __hash__(self) -> int:
+        return hash(type(self))
+
+
+class StartAgain(_Marker):
     """Request the URL again at once, without a Range: the part cannot be resumed."""
 
 
-@dataclass(frozen=True)
-class NotModified:
+class NotModified(_Marker):
     """Final: the server says the complete file is unchanged (recorded as skipped)."""
 
 
