@@ -9,9 +9,11 @@ with the line to print.
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import sys
 from types import ModuleType
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from rosetta import registry
 
@@ -32,8 +34,44 @@ def exit_with(message: str) -> NoReturn:
     raise SystemExit(fail(message))
 
 
+@functools.cache
+def help_width() -> int:
+    """The width argparse lays help out in: `COLUMNS`, else the terminal's, else 80, less a
+    margin of 2, as `shutil.get_terminal_size()` gives it to argparse."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class TerminalWidthFormatter(argparse.HelpFormatter):
+    """argparse's help layout with the width from `help_width`: argparse makes a formatter
+    for every option it adds, and its own way to the width imports `shutil`, which loads the
+    archive modules (zlib, bz2, lzma) at every start of the command."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        width = help_width() if width is None else width
+        super().__init__(prog, indent_increment, max_help_position, width)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """Usage mistakes in one line on stderr, exit code 2; `--help` still shows everything."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", TerminalWidthFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

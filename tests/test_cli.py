@@ -329,3 +329,19 @@ def test_a_listed_feature_module_that_is_missing_is_an_error(
     with pytest.raises(ModuleNotFoundError, match=r"rosetta\.no_such_feature"):
         cli.build_parser(["nothing"])
     cli.build_parser(["serve"])  # not chosen: listed only, so nothing to import
+
+
+@pytest.mark.parametrize("columns", ["", "60", "200", "0", "wide"])
+def test_help_is_as_wide_as_shutil_would_make_it(
+    columns: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from rosetta import usage
+
+    monkeypatch.setenv("COLUMNS", columns)
+    usage.help_width.cache_clear()
+    try:
+        assert usage.help_width() == shutil.get_terminal_size().columns - 2
+    finally:
+        usage.help_width.cache_clear()
