@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from http import HTTPStatus
 from typing import NamedTuple
 from urllib.parse import urljoin
 
@@ -90,6 +89,8 @@ def timeout_detail(seconds: float) -> str:
 
 
 def status_detail(status: int) -> str:
+    from http import HTTPStatus  # a table of 60 members, built only for a refused answer
+
     try:
         return f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:

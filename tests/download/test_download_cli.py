@@ -9,6 +9,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -283,9 +284,9 @@ print("loaded:", " ".join(name for name in {heavy!r} if name in sys.modules), fi
 """
 
 
-def heavy_modules_loaded(*argv: str) -> set[str]:
+def heavy_modules_loaded(*argv: str, names: Sequence[str] = HEAVY) -> set[str]:
     result = subprocess.run(
-        [sys.executable, "-c", LOADED_AFTER.format(heavy=HEAVY), *argv],
+        [sys.executable, "-c", LOADED_AFTER.format(heavy=tuple(names)), *argv],
         capture_output=True,
         text=True,
         timeout=RUN_TIMEOUT,
@@ -310,4 +311,15 @@ def test_a_run_imports_only_its_models_stack(
     url = server.url("/files/light.bin?size=10")
     argv = ["download", "--model", model, "-o", str(tmp_path), url]
     assert heavy_modules_loaded(*argv) == stack  # no rich either: output is a pipe
+    assert (tmp_path / "light.bin").read_bytes() == content("light.bin", 10)
+
+
+def test_a_run_starts_without_what_only_a_refusal_or_help_would_use(
+    server: FixtureServer, tmp_path: Path
+) -> None:
+    # `http` (its status table describes a refused answer) and `shutil` (argparse's way to
+    # the terminal's width; it loads the archive modules) cost a start-up they do not serve.
+    url = server.url("/files/light.bin?size=10")
+    argv = ["download", "--model", "modern.protocol_download", "-o", str(tmp_path), url]
+    assert heavy_modules_loaded(*argv, names=("http", "shutil", "bz2", "lzma")) == set()
     assert (tmp_path / "light.bin").read_bytes() == content("light.bin", 10)
