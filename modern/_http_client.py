@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from rosetta.protocol.download import REQUEST_HEADERS
-from rosetta.protocol.names import split_url
+from rosetta.protocol.names import plain_path_start, split_url
 
 Sink = Callable[[bytes], object]
 Address = tuple[str, str, int]  # scheme, host, port
@@ -311,8 +311,8 @@ class Pool:
         URL of an origin seen before is cut in two at its path instead of parsed again. Kept
         only where the parse gave the rest of the URL as the target, which it then does for
         every URL of that origin without a fragment or an empty query."""
-        path_at = url.find("/", url.find("://") + 3)
-        if path_at < 0 or "#" in url or url.endswith("?") or not url.isprintable():
+        path_at = plain_path_start(url)
+        if path_at < 0 or url.endswith("?"):  # the parse drops an empty query's "?"
             return address_of(url)
         origin, rest = url[:path_at], url[path_at:]
         if (address := self._origins.get(origin)) is not None:

@@ -128,18 +128,18 @@ def name_from_url(url: str) -> str:
     return _shorten(cleaned)
 
 
+def plain_path_start(url: str) -> int:
+    """The first slash after `scheme://`, where the usual URL's path begins (unless a `?`
+    comes before it: the callers check), for a URL with no fragment and nothing a parser
+    strips (tabs, newlines); -1 for any other URL."""
+    path_at = url.find("/", url.find("://") + 3) if "://" in url else -1
+    return path_at if path_at > 0 and "#" not in url and url.isprintable() else -1
+
+
 def _last_segment(url: str) -> str:
-    """The last segment of the URL's path, as `urlsplit` reads it. The usual URL (a scheme, a
-    path, no query, no fragment, nothing a parser strips) ends with its path, and the last
-    slash of the URL is the path's: one search from the end."""
-    after_scheme = url.find("://") + 3
-    if (
-        after_scheme > 2
-        and url.find("/", after_scheme) > 0
-        and "?" not in url
-        and "#" not in url
-        and url.isprintable()
-    ):
+    """The last segment of the URL's path, as `urlsplit` reads it: without a query either, the
+    usual URL ends with its path, and its last slash is the path's."""
+    if "?" not in url and plain_path_start(url) > 0:
         return url[url.rfind("/") + 1 :]
     simple = split_url(url)
     path = simple[3] if simple is not None else urlsplit(url).path
