@@ -133,13 +133,13 @@ def plain_path_start(url: str) -> int:
     comes before it: the callers check), for a URL with no fragment and nothing a parser
     strips (tabs, newlines); -1 for any other URL."""
     path_at = url.find("/", url.find("://") + 3) if "://" in url else -1
-    return path_at if path_at > 0 and "#" not in url and url.isprintable() else -1
+    return path_at if "#" not in url and url.isprintable() else -1
 
 
 def _last_segment(url: str) -> str:
     """The last segment of the URL's path, as `urlsplit` reads it: without a query either, the
     usual URL ends with its path, and its last slash is the path's."""
-    if "?" not in url and plain_path_start(url) > 0:
+    if "?" not in url and plain_path_start(url) >= 0:
         return url[url.rfind("/") + 1 :]
     simple = split_url(url)
     path = simple[3] if simple is not None else urlsplit(url).path
