@@ -50,27 +50,15 @@ def help_width() -> int:
     return (columns or 80) - 2
 
 
-class TerminalWidthFormatter(argparse.HelpFormatter):
-    """argparse's help layout with the width from `help_width`: argparse makes a formatter
-    for every option it adds, and its own way to the width imports `shutil`, which loads the
-    archive modules (zlib, bz2, lzma) at every start of the command."""
-
-    def __init__(
-        self,
-        prog: str,
-        indent_increment: int = 2,
-        max_help_position: int = 24,
-        width: int | None = None,
-    ) -> None:
-        width = help_width() if width is None else width
-        super().__init__(prog, indent_increment, max_help_position, width)
-
-
 class OneLineParser(argparse.ArgumentParser):
     """Usage mistakes in one line on stderr, exit code 2; `--help` still shows everything."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", TerminalWidthFormatter)
+        # argparse makes a formatter for every option it adds, and without a width each one
+        # finds it through `shutil`, which loads the archive modules (zlib, bz2, lzma).
+        kwargs.setdefault(
+            "formatter_class", functools.partial(argparse.HelpFormatter, width=help_width())
+        )
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
