@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 import httptools
 
 from rosetta.protocol.download import REQUEST_HEADERS
+from rosetta.protocol.download_headers import request_head
 from rosetta.protocol.names import plain_path_start, split_url
 
 Sink = Callable[[bytes], object]
@@ -58,9 +59,12 @@ _UNKNOWN = ""
 class Connection(asyncio.BufferedProtocol):
     """One connection, one request at a time; `reused` once it has answered one."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, timeout: float, buffer: memoryview) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, timeout: float, buffer: memoryview, outbox: Outbox
+    ) -> None:
         self.loop = loop
         self.buffer = buffer  # shared: each read is used up before the next one lands
+        self.outbox = outbox  # shared: the heads of one turn of the loop go out together
         self.timeout = timeout
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
@@ -88,7 +92,7 @@ class Connection(asyncio.BufferedProtocol):
         self._head, self._done = self.loop.create_future(), self.loop.create_future()
         self._headers, self._pending, self._sink, self._started = {}, [], None, False
         self._in_head, self._head_tail, self._raw_length = True, b"", 0
-        self.transport.write(head)
+        self.outbox.send(self, head)
         self._arm()
         return self._head
 
@@ -100,6 +104,10 @@ class Connection(asyncio.BufferedProtocol):
         for chunk in pending:
             sink(chunk)
         return self._done
+
+    def write(self, data: bytes) -> None:
+        if not self.closed and self.transport is not None:
+            self.transport.write(data)
 
     def pause(self, seconds: float) -> None:
         """`--limit-rate`: stop reading for `seconds` (the silence timer waits too)."""
@@ -247,6 +255,25 @@ class Connection(asyncio.BufferedProtocol):
         return self._started
 
 
+class Outbox:
+    """Request heads, written together when the loop's turn is done: one at a time, between a
+    file's writes and the next's, each would wake a server gone idle (costing the writer more
+    than the write); in one burst, the heads of a turn wake it once."""
+
+    def __init__(self) -> None:
+        self.heads: list[tuple[Connection, bytes]] = []
+
+    def send(self, connection: Connection, head: bytes) -> None:
+        if not self.heads:
+            connection.loop.call_soon(self.flush)
+        self.heads.append((connection, head))
+
+    def flush(self) -> None:
+        heads, self.heads = self.heads, []
+        for connection, head in heads:
+            connection.write(head)  # closed meanwhile: nothing, its future says why
+
+
 def _head_end(tail: bytes, read: bytearray, nbytes: int) -> int:
     """Where in the read (the first `nbytes` of `read`) the head's blank line ends, `tail` being
     the bytes of the head just before it; -1 if not within HEAD_SEARCH bytes (a longer head:
@@ -273,19 +300,6 @@ def address_of(url: str) -> tuple[Address, str]:
     return (scheme, host, port or (443 if scheme == "https" else 80)), target
 
 
-def request_head(address: Address, target: str, headers: Mapping[str, str]) -> bytes:
-    scheme, host, port = address
-    if ":" in host:
-        host = f"[{host}]"
-    default = 443 if scheme == "https" else 80
-    lines = [
-        f"GET {target} HTTP/1.1",
-        f"Host: {host}" if port == default else f"Host: {host}:{port}",
-    ]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-
-
 _NO_SLOT: AbstractAsyncContextManager[object] = nullcontext()
 
 
@@ -305,6 +319,7 @@ class Pool:
         # One read buffer for every connection: a read is parsed and written out (or
         # copied, for a body that came before its sink) before the loop makes the next.
         self.buffer = memoryview(bytearray(READ_SIZE))
+        self.outbox = Outbox()
 
     def address_of(self, url: str) -> tuple[Address, str]:
         """`address_of(url)`, the address kept per origin (the URL's text before its path): a
@@ -352,7 +367,7 @@ class Pool:
         tls = self._context() if scheme == "https" else None
         async with asyncio.timeout(self.timeout):
             _, connection = await loop.create_connection(
-                lambda: Connection(loop, self.timeout, self.buffer),
+                lambda: Connection(loop, self.timeout, self.buffer, self.outbox),
                 host,
                 port,
                 ssl=tls,

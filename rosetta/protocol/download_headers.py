@@ -2,9 +2,12 @@
 
 `Content-Length`, `Content-Range`, `ETag` (only a strong one can validate a range),
 `Last-Modified` and `If-Modified-Since` dates; `rosetta.protocol.download` decides with them.
+And the request head itself, for a client that writes its own.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 def content_length(value: str | None) -> int | None:
@@ -45,3 +48,17 @@ def http_date(timestamp: float) -> str:
     from email.utils import formatdate
 
     return formatdate(timestamp, usegmt=True)
+
+
+def request_head(address: tuple[str, str, int], target: str, headers: Mapping[str, str]) -> bytes:
+    """A GET for `target` (path and query) at `address` (scheme, host, port), with `headers`."""
+    scheme, host, port = address
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    lines = [
+        f"GET {target} HTTP/1.1",
+        f"Host: {host}" if port == default else f"Host: {host}:{port}",
+    ]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from modern import _http_client as wire
+from rosetta.protocol.download_headers import request_head
 
 BODY = bytes(range(256)) * 3
 FIXED = b'HTTP/1.1 200 OK\r\nContent-Length: 768\r\nETag: "e"\r\nServer: x\r\n\r\n' + BODY
@@ -44,7 +45,7 @@ def loop() -> Iterator[asyncio.AbstractEventLoop]:
 
 
 def connection(loop: asyncio.AbstractEventLoop) -> tuple[wire.Connection, FakeTransport]:
-    conn = wire.Connection(loop, 30.0, memoryview(bytearray(wire.READ_SIZE)))
+    conn = wire.Connection(loop, 30.0, memoryview(bytearray(wire.READ_SIZE)), wire.Outbox())
     transport = FakeTransport()
     conn.connection_made(transport)
     return conn, transport
@@ -97,11 +98,35 @@ def test_a_connection_answers_again_after_a_body_the_parser_did_not_see(
     conn, transport = connection(loop)
     for _ in range(3):
         head = conn.request(b"GET / HTTP/1.1\r\n\r\n")
+        conn.outbox.flush()
         received: list[bytes] = []
         done = conn.read_body(lambda chunk, into=received: into.append(bytes(chunk)))
         deliver(conn, FIXED)
         assert head.result()[0] == 200 and done.done() and b"".join(received) == BODY
     assert len(transport.written) == 3 and not conn.closed
+
+
+def test_the_heads_of_one_turn_of_the_loop_are_written_together_after_it(
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    outbox = wire.Outbox()
+    buffer = memoryview(bytearray(wire.READ_SIZE))
+    connections = [wire.Connection(loop, 30.0, buffer, outbox) for _ in range(3)]
+    transports = [FakeTransport() for _ in connections]
+    for conn, transport in zip(connections, transports, strict=True):
+        conn.connection_made(transport)
+    writes: list[bytes] = []
+    for transport in transports:
+        transport.write = writes.append  # type: ignore[method-assign]
+    for number, conn in enumerate(connections):
+        conn.request(b"GET /%d HTTP/1.1\r\n\r\n" % number)
+    connections[1].close()  # closed before its turn came: its head is not written
+    assert writes == []  # nothing during the turn
+    loop.run_until_complete(asyncio.sleep(0))
+    assert writes == [b"GET /0 HTTP/1.1\r\n\r\n", b"GET /2 HTTP/1.1\r\n\r\n"]
+    connections[0].request(b"GET /3 HTTP/1.1\r\n\r\n")  # the next turn: flushed again
+    loop.run_until_complete(asyncio.sleep(0))
+    assert writes[2:] == [b"GET /3 HTTP/1.1\r\n\r\n"]
 
 
 def test_a_304_has_no_body_whatever_its_length_says(loop: asyncio.AbstractEventLoop) -> None:
@@ -141,7 +166,7 @@ def test_the_pool_s_kept_request_lines_are_the_request_head() -> None:
     for url in ("http://h.test/a?b=1", "https://h.test:8443/", "http://[::1]:81/x"):
         address, target = wire.address_of(url)
         for _ in range(2):  # made, then kept
-            assert pool.request_head(address, target, {}) == wire.request_head(
+            assert pool.request_head(address, target, {}) == request_head(
                 address, target, REQUEST_HEADERS
             )
         ranged = pool.request_head(address, target, {"Range": "bytes=5-"})
