@@ -11,7 +11,8 @@ through httptools' `on_body`; what arrives with the head, before the sink is set
 into a list. A timer per connection gives the `--timeout` (silence, not length). `Pool`
 keeps idle connections per scheme-host-port and opens new ones on demand; a reused
 connection that the server closed while idle is replaced once, before any byte of the
-answer arrived.
+answer arrived. The pool's `Outbox` writes the request heads of one turn of the loop together
+once it is done, so that a server gone idle is woken once for them all.
 """
 
 from __future__ import annotations

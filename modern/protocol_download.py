@@ -10,7 +10,8 @@ httptools parses the head, and a body of known length goes from that buffer stra
 `.part` file (a chunked one through httptools' `on_body`).
 Blocks: nothing but the loop's wait for readiness; the writes are small and local.
 Costs: `-j` tasks and at most `-j` connections for the whole run, kept alive and reused; per
-URL, one request head written and its answer's head parsed; no future, stream buffer or
+URL, one request head written (with the others of its turn of the loop, in one burst, so an
+idle server wakes once for them) and its answer's head parsed; no future, stream buffer or
 copy of the body per read.
 Counterparts: `modern.aiohttp_download` (the same decisions through aiohttp),
 `classic.gevent_download`, `classic.threads_download`.
