@@ -21,7 +21,7 @@ from rosetta.download.settings import Settings, gather_urls
 from rosetta.usage import UsageError, exit_with, fail, find_model, load_model
 
 JOB = "download"
-DEFAULT_MODEL = "modern.aiohttp_download"
+DEFAULT_MODEL = "modern.protocol_download"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -152,7 +152,7 @@ def test_json_document(server: FixtureServer, tmp_path: Path) -> None:
     result = rosetta("-o", str(tmp_path), "--json", "--retries", "1", "--backoff", "0", *urls)
     assert result.returncode == report.EXIT_FAILED
     document = json.loads(result.stdout)  # nothing but the document on stdout
-    assert document["model"] == "modern.aiohttp_download"
+    assert document["model"] == "modern.protocol_download"  # the default
     saved, failed = document["results"]
     assert saved["ok"] and saved["name"] == "j.bin" and saved["bytes"] == 123
     assert saved["final_url"] == server.url("/files/j.bin?size=123")
@@ -301,6 +301,7 @@ def heavy_modules_loaded(*argv: str, names: Sequence[str] = HEAVY) -> set[str]:
     [
         ("classic.threads_download", set()),
         ("modern.aiohttp_download", {"aiohttp", "uvloop"}),
+        ("modern.protocol_download", {"uvloop"}),  # the default: no aiohttp
         ("classic.gevent_download", set()),  # gevent is imported by its own process only
     ],
 )
